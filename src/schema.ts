@@ -1,0 +1,12 @@
+/**
+ * Every table of every feature, for Drizzle's relational queries and drizzle-kit.
+ * A feature adds its schema module here.
+ */
+import * as apiKeys from './features/api-keys/schema.ts';
+import * as audit from './features/audit/schema.ts';
+import * as identity from './features/identity/schema.ts';
+import * as mail from './features/mail/schema.ts';
+import * as system from './features/system/schema.ts';
+import * as workspaces from './features/workspaces/schema.ts';
+
+export const schema = { ...identity, ...workspaces, ...audit, ...apiKeys, ...mail, ...system };
