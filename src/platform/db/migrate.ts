@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
+import { pgTable, text } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Db } from './index.ts';
 
@@ -12,6 +13,9 @@ export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.met
 const journalSchema = z.object({
   entries: z.array(z.object({ idx: z.number(), tag: z.string() })),
 });
+
+/** Bookkeeping table of applied migrations (outside drizzle-kit's schema on purpose). */
+const migrationsTable = pgTable('switchboard_migrations', { tag: text('tag').primaryKey() });
 
 export interface Migration {
   tag: string;
@@ -53,8 +57,7 @@ export async function migrate(db: Db, migrations = readMigrations()): Promise<st
       hash text not null,
       applied_at timestamptz not null default now()
     )`);
-    const applied = await tx.execute<{ tag: string }>(sql`select tag from switchboard_migrations`);
-    const done = new Set(applied.rows.map((row) => row.tag));
+    const done = new Set((await tx.select({ tag: migrationsTable.tag }).from(migrationsTable)).map((row) => row.tag));
     const now: string[] = [];
     for (const migration of migrations) {
       if (done.has(migration.tag)) continue;

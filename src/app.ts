@@ -1,0 +1,31 @@
+import type { AppContext } from './context.ts';
+import { createAccessCheck } from './features/access/check-access.ts';
+import { registerApiKeyRoutes } from './features/api-keys/routes.ts';
+import { registerAuditRoutes } from './features/audit/routes.ts';
+import { registerIdentityRoutes } from './features/identity/routes.ts';
+import { registerSystemRoutes } from './features/system/routes.ts';
+import { registerWorkspaceRoutes } from './features/workspaces/routes.ts';
+import { type App, createServer } from './platform/http/create-server.ts';
+
+/**
+ * Builds the HTTP app on a ready context without listening: `main.ts` listens, tests call it
+ * through `inject` or a real port.
+ */
+export async function buildApp(ctx: AppContext): Promise<App> {
+  const app = await createServer({
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    bodyLimit: ctx.config.BODY_LIMIT_BYTES,
+    corsOrigins: ctx.config.CORS_ORIGINS,
+    checkAccess: createAccessCheck(ctx),
+    version: ctx.version,
+    publicUrl: ctx.config.PUBLIC_URL,
+  });
+  registerSystemRoutes(app, ctx);
+  registerIdentityRoutes(app, ctx);
+  registerWorkspaceRoutes(app, ctx);
+  registerApiKeyRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
+  await app.ready();
+  return app;
+}
