@@ -3,6 +3,7 @@ import { createAccessCheck } from './features/access/check-access.ts';
 import { registerApiKeyRoutes } from './features/api-keys/routes.ts';
 import { registerAuditRoutes } from './features/audit/routes.ts';
 import { registerIdentityRoutes } from './features/identity/routes.ts';
+import { registerSystemPages } from './features/system/pages.ts';
 import { registerSystemRoutes } from './features/system/routes.ts';
 import { registerWorkspaceRoutes } from './features/workspaces/routes.ts';
 import { type App, createServer } from './platform/http/create-server.ts';
@@ -22,6 +23,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     publicUrl: ctx.config.PUBLIC_URL,
   });
   registerSystemRoutes(app, ctx);
+  registerSystemPages(app);
   registerIdentityRoutes(app, ctx);
   registerWorkspaceRoutes(app, ctx);
   registerApiKeyRoutes(app, ctx);

@@ -5,10 +5,10 @@ import { systemContext } from './context.ts';
 import { users } from './features/identity/schema.ts';
 import { createUser, findUserByEmail, setPassword } from './features/identity/service.ts';
 import { createWorkspace } from './features/workspaces/service.ts';
+import { closeContext, createContext, startServer, VERSION } from './main.ts';
 import { openDatabase } from './platform/db/index.ts';
 import { migrate } from './platform/db/migrate.ts';
 import { createLogger } from './platform/logger.ts';
-import { closeContext, createContext, startServer, VERSION } from './main.ts';
 
 /** `switchboard` — the one command line of the product. */
 const program = new Command()
@@ -30,18 +30,24 @@ function config() {
 
 function port(value: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError('not a port number');
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535)
+    throw new InvalidArgumentError('not a port number');
   return parsed;
 }
 
 program
   .command('start')
   .description('Run the server (web), the background workers (worker), or both (all)')
-  .addOption(new Option('--role <role>', 'what this instance runs').choices(['web', 'worker', 'all']).default('all'))
+  .addOption(
+    new Option('--role <role>', 'what this instance runs').choices(['web', 'worker', 'all']).default('all'),
+  )
   .option('--port <port>', 'HTTP port (overrides PORT)', port)
   .action(async (options: { role: 'web' | 'worker' | 'all'; port?: number }) => {
     const loaded = config();
-    await startServer({ ...loaded, ...(options.port === undefined ? {} : { PORT: options.port }) }, { role: options.role });
+    await startServer(
+      { ...loaded, ...(options.port === undefined ? {} : { PORT: options.port }) },
+      { role: options.role },
+    );
   });
 
 program
@@ -93,7 +99,9 @@ user
       const created = await ctx.db.transaction((tx) =>
         createUser(systemContext(ctx, 'cli'), tx, { ...options, isSuperAdmin: options.superAdmin }),
       );
-      process.stdout.write(`created user ${created.email} (${created.id})${created.isSuperAdmin ? ' [super-admin]' : ''}\n`);
+      process.stdout.write(
+        `created user ${created.email} (${created.id})${created.isSuperAdmin ? ' [super-admin]' : ''}\n`,
+      );
     });
   });
 
@@ -107,7 +115,9 @@ user
     await withContext(async (ctx) => {
       const found = await findUserByEmail(ctx.db, options.email);
       if (!found) fail(`no user ${options.email}`);
-      await ctx.db.transaction((tx) => setPassword(systemContext(ctx, 'cli'), tx, found.id, options.password));
+      await ctx.db.transaction((tx) =>
+        setPassword(systemContext(ctx, 'cli'), tx, found.id, options.password),
+      );
       process.stdout.write(`password of ${found.email} changed; their sessions were ended\n`);
     });
   });

@@ -26,7 +26,11 @@ export const envSchema = z.object({
     .optional()
     .describe('PostgreSQL connection URL; unset → embedded PGlite in the data dir'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10).describe('node-postgres pool size'),
-  SWITCHBOARD_DATA_DIR: z.string().min(1).default('./data').describe('Folder for the embedded database and generated secret'),
+  SWITCHBOARD_DATA_DIR: z
+    .string()
+    .min(1)
+    .default('./data')
+    .describe('Folder for the embedded database and generated secret'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
@@ -53,12 +57,35 @@ export const envSchema = z.object({
         .map((origin) => origin.trim())
         .filter(Boolean),
     )
-    .describe('Comma-separated origins allowed to call the API from a browser (the panel itself is same-origin)'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576).describe('Largest accepted JSON body'),
-  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).default(900).describe('Lifetime of a JWT access token'),
-  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).default(30).describe('Lifetime of a refresh token family'),
-  SMTP_URL: z.string().optional().describe('smtp(s):// URL for outgoing mail; unset → mail is logged and kept in the outbox table'),
-  MAIL_FROM: z.string().default('Switchboard <no-reply@switchboard.local>').describe('From address of outgoing mail'),
+    .describe(
+      'Comma-separated origins allowed to call the API from a browser (the panel itself is same-origin)',
+    ),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1_048_576)
+    .describe('Largest accepted JSON body'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(30)
+    .default(900)
+    .describe('Lifetime of a JWT access token'),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30)
+    .describe('Lifetime of a refresh token family'),
+  SMTP_URL: z
+    .string()
+    .optional()
+    .describe('smtp(s):// URL for outgoing mail; unset → mail is logged and kept in the outbox table'),
+  MAIL_FROM: z
+    .string()
+    .default('Switchboard <no-reply@switchboard.local>')
+    .describe('From address of outgoing mail'),
   TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org').describe('Telegram Bot API base URL'),
   WHATSAPP_API_ROOT: z.url().default('https://graph.facebook.com').describe('WhatsApp Cloud API base URL'),
   LLM_BASE_URL: optionalUrl.describe('OpenAI-compatible base URL of the platform default LLM'),
@@ -68,7 +95,12 @@ export const envSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('pino log level'),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(4000).describe('Grace period to drain on SIGTERM'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(4000)
+    .describe('Grace period to drain on SIGTERM'),
 });
 
 export type Env = z.infer<typeof envSchema>;

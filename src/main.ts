@@ -49,9 +49,30 @@ export async function createContext(config: Config, options: ContextOptions = {}
       await database.ping();
       return { kind: database.kind };
     });
-    if (ports.kind === 'redis') health.register('redis', async () => ports.ping());
-    const mailer = createMailer({ db: database.db, logger, smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
-    return { config, database, db: database.db, keys, ports, logger, metrics, mailer, health, version: VERSION };
+    if (ports.kind === 'redis') {
+      health.register('redis', async () => {
+        await ports.ping();
+        return undefined;
+      });
+    }
+    const mailer = createMailer({
+      db: database.db,
+      logger,
+      smtpUrl: config.SMTP_URL,
+      from: config.MAIL_FROM,
+    });
+    return {
+      config,
+      database,
+      db: database.db,
+      keys,
+      ports,
+      logger,
+      metrics,
+      mailer,
+      health,
+      version: VERSION,
+    };
   } catch (error) {
     await database.close();
     throw error;
@@ -68,14 +89,18 @@ export async function startServer(config: Config, options: { role?: 'web' | 'wor
   const ctx = await createContext(config);
   const role = options.role ?? 'all';
   const first = await ensureFirstOwner(ctx);
-  if (first.kind === 'created') ctx.logger.info({ email: first.email }, 'first owner created from SWITCHBOARD_ADMIN_EMAIL');
+  if (first.kind === 'created')
+    ctx.logger.info({ email: first.email }, 'first owner created from SWITCHBOARD_ADMIN_EMAIL');
   if (first.kind === 'setup') {
     ctx.logger.warn({ setupUrl: first.url }, 'no owner yet: open the setup URL to create one');
     process.stdout.write(`\n  First run: create the owner account at\n  ${first.url}\n\n`);
   }
   const app = await buildApp(ctx);
   if (role !== 'worker') await app.listen({ port: config.PORT, host: config.HOST });
-  ctx.logger.info({ role, port: config.PORT, database: ctx.database.kind, ports: ctx.ports.kind }, 'switchboard started');
+  ctx.logger.info(
+    { role, port: config.PORT, database: ctx.database.kind, ports: ctx.ports.kind },
+    'switchboard started',
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -35,7 +35,11 @@ export interface Keys {
 export function deriveKeys(secret: string): Keys {
   const derive = (info: string) =>
     Buffer.from(hkdfSync('sha256', Buffer.from(secret), Buffer.from('switchboard'), Buffer.from(info), 32));
-  return { jwt: new Uint8Array(derive('jwt-hs256')), encryption: derive('aes-256-gcm'), hmac: derive('hmac') };
+  return {
+    jwt: new Uint8Array(derive('jwt-hs256')),
+    encryption: derive('aes-256-gcm'),
+    hmac: derive('hmac'),
+  };
 }
 
 const IV_BYTES = 12;
@@ -56,7 +60,9 @@ export function decryptSecret(key: Buffer, sealed: string): string {
   const tag = raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', key, iv);
   decipher.setAuthTag(tag);
-  return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+  return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+    'utf8',
+  );
 }
 
 /** A random opaque token (refresh tokens, invitation links, API keys). */

@@ -35,7 +35,11 @@ export function createHealth(): Health {
                 timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
               }),
             ]);
-            const result: CheckResult = { ok: true, latencyMs: Math.round(performance.now() - started), ...(info ? { info } : {}) };
+            const result: CheckResult = {
+              ok: true,
+              latencyMs: Math.round(performance.now() - started),
+              ...(info ? { info } : {}),
+            };
             return [name, result, critical] as const;
           } catch (error) {
             const result: CheckResult = {

@@ -122,7 +122,8 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     } catch {
       // not JSON: keep the text
     }
-    const json = typeof parsed === 'object' && parsed !== null ? Object.fromEntries(Object.entries(parsed)) : {};
+    const json =
+      typeof parsed === 'object' && parsed !== null ? Object.fromEntries(Object.entries(parsed)) : {};
     return { status: response.status, headers: response.headers, body: parsed, json };
   };
 

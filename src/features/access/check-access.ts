@@ -36,11 +36,13 @@ export function createAccessCheck(ctx: AppContext) {
       if (credentials) request.actor = await authenticate(ctx, credentials).catch(() => undefined);
       return;
     }
-    if (!credentials) throw new AppError('UNAUTHENTICATED', { message: 'Sign in first (missing Authorization header)' });
+    if (!credentials)
+      throw new AppError('UNAUTHENTICATED', { message: 'Sign in first (missing Authorization header)' });
     const actor = await authenticate(ctx, credentials);
     request.actor = actor;
     if (access === 'user') {
-      if (actor.type !== 'user') throw new AppError('FORBIDDEN', { message: 'API keys cannot call this route' });
+      if (actor.type !== 'user')
+        throw new AppError('FORBIDDEN', { message: 'API keys cannot call this route' });
       return;
     }
     const params = workspaceParam.safeParse(request.params);
@@ -65,7 +67,8 @@ function credentialsOf(request: FastifyRequest): Credentials | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) throw new AppError('UNAUTHENTICATED', { message: 'Authorization header must be "Bearer <token>"' });
+  if (!match?.[1])
+    throw new AppError('UNAUTHENTICATED', { message: 'Authorization header must be "Bearer <token>"' });
   const token = match[1];
   return token.startsWith(API_KEY_PREFIX) ? { kind: 'api_key', secret: token } : { kind: 'jwt', token };
 }
@@ -74,18 +77,26 @@ async function authenticate(ctx: AppContext, credentials: Credentials): Promise<
   if (credentials.kind === 'api_key') {
     const key = await findLiveApiKey(ctx.db, credentials.secret);
     if (!key) throw new AppError('UNAUTHENTICATED', { message: 'Invalid or revoked API key' });
-    return { type: 'api_key', keyId: key.id, workspaceId: key.workspaceId, scopes: key.scopes, label: `api key ${key.prefix}…` };
+    return {
+      type: 'api_key',
+      keyId: key.id,
+      workspaceId: key.workspaceId,
+      scopes: key.scopes,
+      label: `api key ${key.prefix}…`,
+    };
   }
   const claims = await verifyAccessToken(ctx.keys.jwt, credentials.token);
   // The user is read on every call so a disabled or deleted account stops working at once,
   // not when its token expires.
   const user = await findUserById(ctx.db, claims.sub);
-  if (!user || user.disabledAt) throw new AppError('UNAUTHENTICATED', { message: 'Account no longer active' });
+  if (!user || user.disabledAt)
+    throw new AppError('UNAUTHENTICATED', { message: 'Account no longer active' });
   return { type: 'user', userId: user.id, email: user.email, isSuperAdmin: user.isSuperAdmin };
 }
 
 async function roleOf(ctx: AppContext, actor: Actor, workspaceId: string): Promise<Role | undefined> {
-  if (actor.type === 'api_key') return actor.workspaceId === workspaceId ? roleOfScopes(parseScopes(actor.scopes)) : undefined;
+  if (actor.type === 'api_key')
+    return actor.workspaceId === workspaceId ? roleOfScopes(parseScopes(actor.scopes)) : undefined;
   if (actor.type !== 'user') return undefined;
   const role = await findRole(ctx.db, workspaceId, actor.userId);
   if (role) return role;
@@ -102,7 +113,10 @@ async function workspaceExists(ctx: AppContext, workspaceId: string): Promise<bo
 }
 
 function parseScopes(scopes: string[]) {
-  return z.array(z.enum(['read', 'write', 'admin'])).catch([]).parse(scopes);
+  return z
+    .array(z.enum(['read', 'write', 'admin']))
+    .catch([])
+    .parse(scopes);
 }
 
 /** The RequestContext of a request whose access check passed. */
@@ -117,7 +131,8 @@ export function contextOf(ctx: AppContext, request: FastifyRequest): RequestCont
 
 /** The signed-in user's id; for routes with access 'user' or a workspace role. */
 export function userIdOf(request: FastifyRequest): string {
-  if (request.actor?.type !== 'user') throw new AppError('FORBIDDEN', { message: 'Only a signed-in user may do this' });
+  if (request.actor?.type !== 'user')
+    throw new AppError('FORBIDDEN', { message: 'Only a signed-in user may do this' });
   return request.actor.userId;
 }
 

@@ -28,7 +28,13 @@ export function registerApiKeyRoutes(app: App, ctx: AppContext) {
     '/api/workspaces/:ws/api-keys',
     {
       config: { access: { role: 'admin' } },
-      schema: { tags, security, summary: 'API keys (never the secret)', params: wsParams, response: { 200: z.object({ items: z.array(apiKeySchema) }), ...commonErrors } },
+      schema: {
+        tags,
+        security,
+        summary: 'API keys (never the secret)',
+        params: wsParams,
+        response: { 200: z.object({ items: z.array(apiKeySchema) }), ...commonErrors },
+      },
     },
     async (request) => ({ items: (await listApiKeys(ctx, request.params.ws)).map(toPublicApiKey) }),
   );
@@ -41,7 +47,8 @@ export function registerApiKeyRoutes(app: App, ctx: AppContext) {
         tags,
         security,
         summary: 'Create a key; the secret is in this response only',
-        description: 'Scopes: read → acts as viewer, write → operator, admin → admin. Keys never act as owner.',
+        description:
+          'Scopes: read → acts as viewer, write → operator, admin → admin. Keys never act as owner.',
         params: wsParams,
         body: z.strictObject({
           name: z.string().trim().min(1).max(100),
@@ -75,7 +82,10 @@ export function registerApiKeyRoutes(app: App, ctx: AppContext) {
       },
     },
     async (request, reply) => {
-      await revokeApiKey(contextOf(ctx, request), { workspaceId: request.params.ws, keyId: request.params.keyId });
+      await revokeApiKey(contextOf(ctx, request), {
+        workspaceId: request.params.ws,
+        keyId: request.params.keyId,
+      });
       return reply.code(204).send(null);
     },
   );

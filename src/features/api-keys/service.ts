@@ -67,7 +67,11 @@ export async function createApiKey(
 }
 
 export async function listApiKeys(ctx: { db: DbOrTx }, workspaceId: string) {
-  return ctx.db.select().from(apiKeys).where(eq(apiKeys.workspaceId, workspaceId)).orderBy(desc(apiKeys.createdAt));
+  return ctx.db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.workspaceId, workspaceId))
+    .orderBy(desc(apiKeys.createdAt));
 }
 
 export async function revokeApiKey(ctx: RequestContext, options: { workspaceId: string; keyId: string }) {
@@ -75,7 +79,13 @@ export async function revokeApiKey(ctx: RequestContext, options: { workspaceId: 
     const [key] = await tx
       .update(apiKeys)
       .set({ revokedAt: new Date() })
-      .where(and(eq(apiKeys.id, options.keyId), eq(apiKeys.workspaceId, options.workspaceId), isNull(apiKeys.revokedAt)))
+      .where(
+        and(
+          eq(apiKeys.id, options.keyId),
+          eq(apiKeys.workspaceId, options.workspaceId),
+          isNull(apiKeys.revokedAt),
+        ),
+      )
       .returning();
     if (!key) throw notFound('API key');
     await recordAudit(ctx, tx, {
@@ -92,7 +102,10 @@ export async function revokeApiKey(ctx: RequestContext, options: { workspaceId: 
 
 /** Finds the live key a secret belongs to, and notes its use. */
 export async function findLiveApiKey(db: DbOrTx, secret: string): Promise<ApiKey | undefined> {
-  const [key] = await db.select().from(apiKeys).where(eq(apiKeys.keyHash, sha256(secret)));
+  const [key] = await db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, sha256(secret)));
   if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= new Date())) return undefined;
   // Last-used is informational; a minute's precision keeps writes off the hot path.
   if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {

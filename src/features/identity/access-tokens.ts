@@ -26,7 +26,11 @@ export async function signAccessToken(
 
 export async function verifyAccessToken(key: Uint8Array, token: string): Promise<AccessClaims> {
   try {
-    const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, key, {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['HS256'],
+    });
     return claimsSchema.parse(payload);
   } catch (cause) {
     const expired = cause instanceof errors.JWTExpired;

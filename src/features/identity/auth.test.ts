@@ -51,10 +51,16 @@ describe('login', () => {
 
   it('answers 401 with the error shape on a wrong password, and never says which part was wrong', async () => {
     const user = await signUp(app);
-    const response = await app.api('/api/auth/login', { method: 'POST', json: { email: user.email, password: 'wrong-password' } });
+    const response = await app.api('/api/auth/login', {
+      method: 'POST',
+      json: { email: user.email, password: 'wrong-password' },
+    });
     expect(response.status).toBe(401);
     expect(response.body).toEqual({ error: { code: 'UNAUTHENTICATED', message: 'Wrong email or password' } });
-    const unknown = await app.api('/api/auth/login', { method: 'POST', json: { email: 'nobody@example.com', password: 'x' } });
+    const unknown = await app.api('/api/auth/login', {
+      method: 'POST',
+      json: { email: 'nobody@example.com', password: 'x' },
+    });
     expect(unknown.status).toBe(401);
     expect(unknown.json.error).toEqual(response.json.error);
   });
@@ -63,7 +69,10 @@ describe('login', () => {
     const user = await signUp(app);
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 12; attempt++) {
-      const response = await app.api('/api/auth/login', { method: 'POST', json: { email: user.email, password: 'nope' } });
+      const response = await app.api('/api/auth/login', {
+        method: 'POST',
+        json: { email: user.email, password: 'nope' },
+      });
       statuses.push(response.status);
       if (response.status === 429) {
         expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -73,7 +82,10 @@ describe('login', () => {
     expect(statuses.slice(0, 9).every((status) => status === 401)).toBe(true);
     expect(statuses.at(-1)).toBe(429);
     // Even the right password is refused while the account is throttled.
-    const right = await app.api('/api/auth/login', { method: 'POST', json: { email: user.email, password: user.password } });
+    const right = await app.api('/api/auth/login', {
+      method: 'POST',
+      json: { email: user.email, password: user.password },
+    });
     expect(right.status).toBe(429);
   });
 });
@@ -81,12 +93,18 @@ describe('login', () => {
 describe('refresh', () => {
   async function loginJar() {
     const user = await signUp(app);
-    const response = await app.api('/api/auth/login', { method: 'POST', json: { email: user.email, password: user.password } });
+    const response = await app.api('/api/auth/login', {
+      method: 'POST',
+      json: { email: user.email, password: user.password },
+    });
     return cookiesOf(response.headers);
   }
 
   function refresh(jar: Record<string, string>, csrf = jar.sb_csrf ?? '') {
-    return app.api('/api/auth/refresh', { method: 'POST', headers: { cookie: cookieHeader(jar), 'x-csrf-token': csrf } });
+    return app.api('/api/auth/refresh', {
+      method: 'POST',
+      headers: { cookie: cookieHeader(jar), 'x-csrf-token': csrf },
+    });
   }
 
   it('rotates the refresh token and issues a working access token', async () => {
@@ -150,9 +168,14 @@ describe('access tokens', () => {
 describe('password reset', () => {
   it('mails a single-use link that sets a new password and ends old sessions', async () => {
     const user = await signUp(app);
-    expect((await app.api('/api/auth/password-reset', { method: 'POST', json: { email: user.email } })).status).toBe(202);
+    expect(
+      (await app.api('/api/auth/password-reset', { method: 'POST', json: { email: user.email } })).status,
+    ).toBe(202);
     // Unknown emails get the same answer.
-    expect((await app.api('/api/auth/password-reset', { method: 'POST', json: { email: 'ghost@example.com' } })).status).toBe(202);
+    expect(
+      (await app.api('/api/auth/password-reset', { method: 'POST', json: { email: 'ghost@example.com' } }))
+        .status,
+    ).toBe(202);
     const { mailOutbox } = await import('../mail/schema.ts');
     const { eq } = await import('drizzle-orm');
     const [mail] = await app.ctx.db.select().from(mailOutbox).where(eq(mailOutbox.to, user.email));
@@ -168,7 +191,10 @@ describe('password reset', () => {
       json: { token: decodeURIComponent(token ?? ''), password: 'another new password' },
     });
     expect(again.status).toBe(400);
-    const login = await app.api('/api/auth/login', { method: 'POST', json: { email: user.email, password: 'a brand new password' } });
+    const login = await app.api('/api/auth/login', {
+      method: 'POST',
+      json: { email: user.email, password: 'a brand new password' },
+    });
     expect(login.status).toBe(200);
   });
 });

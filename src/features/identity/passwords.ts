@@ -22,4 +22,5 @@ export async function verifyPassword(passwordHash: string | null, password: stri
   }
 }
 
-const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$6VvPxeu5s8oFqGmLcI2Ujw$0oyrXT0C0zbC2oXasajj6z2OATGCqKR1TlnaPA1llYc';
+const DUMMY_HASH =
+  '$argon2id$v=19$m=19456,t=2,p=1$6VvPxeu5s8oFqGmLcI2Ujw$0oyrXT0C0zbC2oXasajj6z2OATGCqKR1TlnaPA1llYc';

@@ -74,18 +74,34 @@ export function registerIdentityRoutes(app: App, ctx: AppContext) {
       const { body } = request;
       let email: string;
       if (body.invitationToken) {
-        const { user } = await registerWithInvitation(rc, { token: body.invitationToken, password: body.password, name: body.name });
+        const { user } = await registerWithInvitation(rc, {
+          token: body.invitationToken,
+          password: body.password,
+          name: body.name,
+        });
         email = user.email;
       } else {
         if (!ctx.config.SWITCHBOARD_ALLOW_SIGNUP) {
-          throw new AppError('FORBIDDEN', { message: 'Sign-up is closed on this server; ask for an invitation' });
+          throw new AppError('FORBIDDEN', {
+            message: 'Sign-up is closed on this server; ask for an invitation',
+          });
         }
-        if (!body.email) throw new AppError('VALIDATION_ERROR', { message: 'email is required', details: [{ path: '/email', message: 'required' }] });
+        if (!body.email)
+          throw new AppError('VALIDATION_ERROR', {
+            message: 'email is required',
+            details: [{ path: '/email', message: 'required' }],
+          });
         const { email: wanted } = body;
-        await ctx.db.transaction((tx) => createUser(rc, tx, { email: wanted, password: body.password, name: body.name }));
+        await ctx.db.transaction((tx) =>
+          createUser(rc, tx, { email: wanted, password: body.password, name: body.name }),
+        );
         email = wanted;
       }
-      const session = await login(rc, { email, password: body.password, userAgent: request.headers['user-agent'] });
+      const session = await login(rc, {
+        email,
+        password: body.password,
+        userAgent: request.headers['user-agent'],
+      });
       return reply.code(201).send(startSession(reply, request, ctx, session));
     },
   );
@@ -139,7 +155,11 @@ export function registerIdentityRoutes(app: App, ctx: AppContext) {
     '/api/auth/logout',
     {
       config: { access: 'public' },
-      schema: { tags, summary: 'End the session of the refresh cookie', response: { 204: z.null(), ...commonErrors } },
+      schema: {
+        tags,
+        summary: 'End the session of the refresh cookie',
+        response: { 204: z.null(), ...commonErrors },
+      },
     },
     async (request, reply) => {
       await logout(contextOf(ctx, request), { refreshToken: cookieAuthenticated(request) });
@@ -196,7 +216,9 @@ export function registerIdentityRoutes(app: App, ctx: AppContext) {
         response: {
           200: z.object({
             user: userSchema,
-            workspaces: z.array(z.object({ id: z.uuid(), name: z.string(), slug: z.string(), role: z.string() })),
+            workspaces: z.array(
+              z.object({ id: z.uuid(), name: z.string(), slug: z.string(), role: z.string() }),
+            ),
           }),
           ...commonErrors,
         },
@@ -222,12 +244,17 @@ export function registerIdentityRoutes(app: App, ctx: AppContext) {
         tags,
         summary: 'Update own name and language',
         security: [{ bearer: [] }],
-        body: z.strictObject({ name: z.string().trim().max(120).optional(), language: languageSchema.optional() }),
+        body: z.strictObject({
+          name: z.string().trim().max(120).optional(),
+          language: languageSchema.optional(),
+        }),
         response: { 200: userSchema, ...commonErrors },
       },
     },
     async (request) =>
-      toPublicUser(await updateProfile(contextOf(ctx, request), { userId: userIdOf(request), ...request.body })),
+      toPublicUser(
+        await updateProfile(contextOf(ctx, request), { userId: userIdOf(request), ...request.body }),
+      ),
   );
 
   app.post(
@@ -260,7 +287,10 @@ function cookieAuthenticated(request: FastifyRequest): string | undefined {
   const cookie = request.cookies[CSRF_COOKIE];
   const header = request.headers[CSRF_HEADER];
   if (!cookie || typeof header !== 'string' || !safeEqual(cookie, header)) {
-    throw new AppError('FORBIDDEN', { message: `Missing or wrong ${CSRF_HEADER} header`, details: { reason: 'csrf' } });
+    throw new AppError('FORBIDDEN', {
+      message: `Missing or wrong ${CSRF_HEADER} header`,
+      details: { reason: 'csrf' },
+    });
   }
   return refresh;
 }

@@ -29,7 +29,10 @@ export function toPublicUser(user: User) {
 }
 
 export async function findUserByEmail(db: DbOrTx, email: string): Promise<User | undefined> {
-  const [user] = await db.select().from(users).where(eq(users.email, normalizeEmail(email)));
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(eq(users.email, normalizeEmail(email)));
   return user;
 }
 
@@ -74,13 +77,21 @@ export async function createUser(ctx: RequestContext, tx: DbOrTx, options: Creat
 }
 
 export async function setPassword(ctx: RequestContext, tx: DbOrTx, userId: string, password: string) {
-  await tx.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, userId));
+  await tx
+    .update(users)
+    .set({ passwordHash: await hashPassword(password) })
+    .where(eq(users.id, userId));
   // A new password ends every session: whoever knew the old one is signed out.
   await tx
     .update(refreshTokens)
     .set({ revokedAt: new Date() })
     .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
-  await recordAudit(ctx, tx, { workspaceId: null, action: 'user.password_change', targetType: 'user', targetId: userId });
+  await recordAudit(ctx, tx, {
+    workspaceId: null,
+    action: 'user.password_change',
+    targetType: 'user',
+    targetId: userId,
+  });
 }
 
 export async function updateProfile(
@@ -153,14 +164,24 @@ export async function login(
         after: { email },
       }),
     );
-    if (!account.allowed || !ip.allowed) throw tooManyAttempts(Math.max(account.retryAfterMs, ip.retryAfterMs));
+    if (!account.allowed || !ip.allowed)
+      throw tooManyAttempts(Math.max(account.retryAfterMs, ip.retryAfterMs));
     throw new AppError('UNAUTHENTICATED', { message: 'Wrong email or password' });
   }
   await perAccount.reset(email);
   return ctx.db.transaction(async (tx) => {
-    const [updated] = await tx.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, user.id)).returning();
+    const [updated] = await tx
+      .update(users)
+      .set({ lastLoginAt: new Date() })
+      .where(eq(users.id, user.id))
+      .returning();
     const session = await openSession(ctx, tx, updated ?? user, uuidv7(), options.userAgent);
-    await recordAudit(ctx, tx, { workspaceId: null, action: 'auth.login', targetType: 'user', targetId: user.id });
+    await recordAudit(ctx, tx, {
+      workspaceId: null,
+      action: 'auth.login',
+      targetType: 'user',
+      targetId: user.id,
+    });
     return session;
   });
 }
@@ -195,7 +216,13 @@ async function openSession(
     { userId: user.id, email: user.email, isSuperAdmin: user.isSuperAdmin },
     ctx.config.ACCESS_TOKEN_TTL_SECONDS,
   );
-  return { accessToken, accessTokenExpiresIn: ctx.config.ACCESS_TOKEN_TTL_SECONDS, refreshToken, refreshTokenExpiresAt, user };
+  return {
+    accessToken,
+    accessTokenExpiresIn: ctx.config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshToken,
+    refreshTokenExpiresAt,
+    user,
+  };
 }
 
 /**
@@ -214,12 +241,21 @@ export async function refreshSession(
     const [rotated] = await tx
       .update(refreshTokens)
       .set({ rotatedAt: new Date() })
-      .where(and(eq(refreshTokens.id, current.id), isNull(refreshTokens.rotatedAt), isNull(refreshTokens.revokedAt)))
+      .where(
+        and(
+          eq(refreshTokens.id, current.id),
+          isNull(refreshTokens.rotatedAt),
+          isNull(refreshTokens.revokedAt),
+        ),
+      )
       .returning();
     if (!rotated) return { kind: 'reuse' as const, familyId: current.familyId, userId: current.userId };
     const user = await findUserById(tx, current.userId);
     if (!user || user.disabledAt) return { kind: 'invalid' as const };
-    return { kind: 'ok' as const, session: await openSession(ctx, tx, user, current.familyId, options.userAgent) };
+    return {
+      kind: 'ok' as const,
+      session: await openSession(ctx, tx, user, current.familyId, options.userAgent),
+    };
   });
   if (outcome.kind === 'ok') return outcome.session;
   if (outcome.kind === 'reuse') {
@@ -245,14 +281,22 @@ async function revokeFamily(tx: DbOrTx, familyId: string) {
 }
 
 /** Ends the session the refresh token belongs to. Unknown tokens are ignored (idempotent). */
-export async function logout(ctx: RequestContext, options: { refreshToken: string | undefined }): Promise<void> {
+export async function logout(
+  ctx: RequestContext,
+  options: { refreshToken: string | undefined },
+): Promise<void> {
   if (!options.refreshToken) return;
   const tokenHash = sha256(options.refreshToken);
   await ctx.db.transaction(async (tx) => {
     const [current] = await tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash));
     if (!current) return;
     await revokeFamily(tx, current.familyId);
-    await recordAudit(ctx, tx, { workspaceId: null, action: 'auth.logout', targetType: 'user', targetId: current.userId });
+    await recordAudit(ctx, tx, {
+      workspaceId: null,
+      action: 'auth.logout',
+      targetType: 'user',
+      targetId: current.userId,
+    });
   });
 }
 
@@ -277,7 +321,12 @@ export async function requestPasswordReset(ctx: RequestContext, options: { email
       tokenHash: sha256(token),
       expiresAt: new Date(Date.now() + RESET_TTL_MS),
     });
-    await recordAudit(ctx, tx, { workspaceId: null, action: 'auth.password_reset_requested', targetType: 'user', targetId: user.id });
+    await recordAudit(ctx, tx, {
+      workspaceId: null,
+      action: 'auth.password_reset_requested',
+      targetType: 'user',
+      targetId: user.id,
+    });
   });
   const link = `${options.baseUrl}/reset-password?token=${encodeURIComponent(token)}`;
   await ctx.mailer.send({
@@ -287,7 +336,10 @@ export async function requestPasswordReset(ctx: RequestContext, options: { email
   });
 }
 
-export async function resetPassword(ctx: RequestContext, options: { token: string; password: string }): Promise<void> {
+export async function resetPassword(
+  ctx: RequestContext,
+  options: { token: string; password: string },
+): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     const [used] = await tx
       .update(passwordResets)
@@ -297,7 +349,12 @@ export async function resetPassword(ctx: RequestContext, options: { token: strin
     if (!used || used.expiresAt <= new Date()) {
       throw new AppError('BAD_REQUEST', { message: 'This reset link is invalid or has expired' });
     }
-    await setPassword({ ...ctx, actor: { type: 'system', label: 'password-reset' } }, tx, used.userId, options.password);
+    await setPassword(
+      { ...ctx, actor: { type: 'system', label: 'password-reset' } },
+      tx,
+      used.userId,
+      options.password,
+    );
   });
 }
 
@@ -307,7 +364,10 @@ export async function changePassword(
 ): Promise<void> {
   const user = await findUserById(ctx.db, options.userId);
   if (!user || !(await verifyPassword(user.passwordHash, options.currentPassword))) {
-    throw new AppError('BAD_REQUEST', { message: 'Current password is wrong', details: { field: 'currentPassword' } });
+    throw new AppError('BAD_REQUEST', {
+      message: 'Current password is wrong',
+      details: { field: 'currentPassword' },
+    });
   }
   await ctx.db.transaction((tx) => setPassword(ctx, tx, user.id, options.newPassword));
 }

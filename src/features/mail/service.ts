@@ -18,8 +18,15 @@ export interface Mailer {
  * SMTP through nodemailer when SMTP_URL is set. Without it, mail is written to the log and
  * the `mail_outbox` table, so a laptop install can still complete a password reset.
  */
-export function createMailer(options: { db: Db; logger: Logger; smtpUrl?: string | undefined; from: string }): Mailer {
-  const transport: Transporter | undefined = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : undefined;
+export function createMailer(options: {
+  db: Db;
+  logger: Logger;
+  smtpUrl?: string | undefined;
+  from: string;
+}): Mailer {
+  const transport: Transporter | undefined = options.smtpUrl
+    ? nodemailer.createTransport(options.smtpUrl)
+    : undefined;
   return {
     async send(mail) {
       if (!transport) {
@@ -32,9 +39,11 @@ export function createMailer(options: { db: Db; logger: Logger; smtpUrl?: string
         await options.db.insert(mailOutbox).values({ ...mail, status: 'sent', sentAt: new Date() });
       } catch (error) {
         options.logger.error({ err: error, to: mail.to }, 'mail failed');
-        await options.db
-          .insert(mailOutbox)
-          .values({ ...mail, status: 'failed', error: error instanceof Error ? error.message : String(error) });
+        await options.db.insert(mailOutbox).values({
+          ...mail,
+          status: 'failed',
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
     },
   };

@@ -14,7 +14,11 @@ const checkSchema = z.object({
 });
 
 const healthSchema = z
-  .object({ status: z.enum(['ok', 'degraded']), version: z.string(), checks: z.record(z.string(), checkSchema) })
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    version: z.string(),
+    checks: z.record(z.string(), checkSchema),
+  })
   .meta({ id: 'Health' });
 
 /** /health, /metrics and first-run setup. */
@@ -42,7 +46,12 @@ export function registerSystemRoutes(app: App, ctx: AppContext) {
     '/metrics',
     {
       config: { access: 'public' },
-      schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: z.string() } },
+      schema: {
+        tags: ['system'],
+        summary: 'Prometheus metrics',
+        produces: ['text/plain'],
+        response: { 200: z.string() },
+      },
       logLevel: 'warn',
     },
     async (_request, reply) => {
@@ -55,7 +64,11 @@ export function registerSystemRoutes(app: App, ctx: AppContext) {
     '/api/setup',
     {
       config: { access: 'public' },
-      schema: { tags: ['system'], summary: 'Whether first-run setup is still needed', response: { 200: z.object({ needed: z.boolean() }) } },
+      schema: {
+        tags: ['system'],
+        summary: 'Whether first-run setup is still needed',
+        response: { 200: z.object({ needed: z.boolean() }) },
+      },
     },
     async () => ({ needed: !(await hasSuperAdmin(ctx)) }),
   );
@@ -74,7 +87,11 @@ export function registerSystemRoutes(app: App, ctx: AppContext) {
           name: z.string().trim().max(120).optional(),
           workspaceName: z.string().trim().min(1).max(120),
         }),
-        response: { 201: z.object({ userId: z.uuid(), workspaceId: z.uuid() }), ...commonErrors, 410: commonErrors[404] },
+        response: {
+          201: z.object({ userId: z.uuid(), workspaceId: z.uuid() }),
+          ...commonErrors,
+          410: commonErrors[404],
+        },
       },
     },
     async (request, reply) => {

@@ -31,7 +31,9 @@ export async function ensureFirstOwner(
       await ctx.db.update(users).set({ isSuperAdmin: true }).where(eq(users.id, existing.id));
       return { kind: 'created', email: existing.email };
     }
-    const user = await ctx.db.transaction((tx) => createUser(rc, tx, { email, password, name: 'Owner', isSuperAdmin: true }));
+    const user = await ctx.db.transaction((tx) =>
+      createUser(rc, tx, { email, password, name: 'Owner', isSuperAdmin: true }),
+    );
     await createWorkspace(rc, { name: 'My workspace', ownerId: user.id });
     return { kind: 'created', email: user.email };
   }
@@ -47,14 +49,23 @@ export async function ensureFirstOwner(
 /** Completes first-run setup: the first super-admin and their workspace. */
 export async function completeSetup(
   ctx: RequestContext,
-  options: { token: string; email: string; password: string; name?: string | undefined; workspaceName: string },
+  options: {
+    token: string;
+    email: string;
+    password: string;
+    name?: string | undefined;
+    workspaceName: string;
+  },
 ) {
   if (await hasSuperAdmin(ctx)) throw new AppError('GONE', { message: 'Setup is already complete; sign in' });
   const [row] = await ctx.db.select().from(systemState).where(eq(systemState.key, SETUP_KEY));
   const stored = row?.value;
-  const hash = typeof stored === 'object' && stored !== null && 'hash' in stored ? String(stored.hash) : undefined;
+  const hash =
+    typeof stored === 'object' && stored !== null && 'hash' in stored ? String(stored.hash) : undefined;
   if (!hash || !safeEqual(hash, sha256(options.token))) {
-    throw new AppError('FORBIDDEN', { message: 'Invalid setup token; use the URL printed in the server log' });
+    throw new AppError('FORBIDDEN', {
+      message: 'Invalid setup token; use the URL printed in the server log',
+    });
   }
   const user = await ctx.db.transaction(async (tx) => {
     const created = await createUser(ctx, tx, { ...options, isSuperAdmin: true });

@@ -80,15 +80,28 @@ const invitationSchema = z
   .object({ id: z.uuid(), email: z.string(), role: roleSchema, expiresAt: dateTime, createdAt: dateTime })
   .meta({ id: 'Invitation' });
 
-function toWorkspaceOut<T extends { id: string; name: string; slug: string; timezone: string; currency: string; language: string; createdAt: Date }>(
-  workspace: T,
-  role: z.infer<typeof roleSchema>,
-) {
+function toWorkspaceOut<
+  T extends {
+    id: string;
+    name: string;
+    slug: string;
+    timezone: string;
+    currency: string;
+    language: string;
+    createdAt: Date;
+  },
+>(workspace: T, role: z.infer<typeof roleSchema>) {
   const { id, name, slug, timezone, currency, language, createdAt } = workspace;
   return { id, name, slug, timezone, currency, language, createdAt, role };
 }
 
-function toInvitationOut(invitation: { id: string; email: string; role: z.infer<typeof roleSchema>; expiresAt: Date; createdAt: Date }) {
+function toInvitationOut(invitation: {
+  id: string;
+  email: string;
+  role: z.infer<typeof roleSchema>;
+  expiresAt: Date;
+  createdAt: Date;
+}) {
   const { id, email, role, expiresAt, createdAt } = invitation;
   return { id, email, role, expiresAt, createdAt };
 }
@@ -102,7 +115,12 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
     '/api/workspaces',
     {
       config: { access: 'user' },
-      schema: { tags, security, summary: 'Workspaces the caller belongs to', response: { 200: z.object({ items: z.array(workspaceSchema) }), ...commonErrors } },
+      schema: {
+        tags,
+        security,
+        summary: 'Workspaces the caller belongs to',
+        response: { 200: z.object({ items: z.array(workspaceSchema) }), ...commonErrors },
+      },
     },
     async (request) => {
       const rows = await listWorkspacesOf(contextOf(ctx, request), userIdOf(request));
@@ -132,7 +150,13 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
     '/api/workspaces/:ws',
     {
       config: { access: { role: 'viewer' } },
-      schema: { tags, security, summary: 'One workspace', params: wsParams, response: { 200: workspaceSchema, ...commonErrors } },
+      schema: {
+        tags,
+        security,
+        summary: 'One workspace',
+        params: wsParams,
+        response: { 200: workspaceSchema, ...commonErrors },
+      },
     },
     async (request) => toWorkspaceOut(await getWorkspace(ctx, request.params.ws), roleOfRequest(request)),
   );
@@ -151,14 +175,23 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
       },
     },
     async (request) =>
-      toWorkspaceOut(await updateWorkspace(contextOf(ctx, request), request.params.ws, request.body), roleOfRequest(request)),
+      toWorkspaceOut(
+        await updateWorkspace(contextOf(ctx, request), request.params.ws, request.body),
+        roleOfRequest(request),
+      ),
   );
 
   app.delete(
     '/api/workspaces/:ws',
     {
       config: { access: { role: 'owner' } },
-      schema: { tags, security, summary: 'Delete the workspace and everything in it', params: wsParams, response: { 204: z.null(), ...commonErrors } },
+      schema: {
+        tags,
+        security,
+        summary: 'Delete the workspace and everything in it',
+        params: wsParams,
+        response: { 204: z.null(), ...commonErrors },
+      },
     },
     async (request, reply) => {
       await deleteWorkspace(contextOf(ctx, request), request.params.ws);
@@ -172,7 +205,13 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
     '/api/workspaces/:ws/members',
     {
       config: { access: { role: 'viewer' } },
-      schema: { tags, security, summary: 'Members and their roles', params: wsParams, response: { 200: z.object({ items: z.array(memberSchema) }), ...commonErrors } },
+      schema: {
+        tags,
+        security,
+        summary: 'Members and their roles',
+        params: wsParams,
+        response: { 200: z.object({ items: z.array(memberSchema) }), ...commonErrors },
+      },
     },
     async (request) => ({ items: await listMembers(ctx, request.params.ws) }),
   );
@@ -203,7 +242,13 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
     '/api/workspaces/:ws/members/:userId',
     {
       config: { access: { role: 'admin' } },
-      schema: { tags, security, summary: 'Remove a member', params: memberParams, response: { 204: z.null(), ...commonErrors } },
+      schema: {
+        tags,
+        security,
+        summary: 'Remove a member',
+        params: memberParams,
+        response: { 204: z.null(), ...commonErrors },
+      },
     },
     async (request, reply) => {
       await removeMember(contextOf(ctx, request), {
@@ -219,7 +264,13 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
     '/api/workspaces/:ws/leave',
     {
       config: { access: { role: 'viewer' } },
-      schema: { tags, security, summary: 'Leave the workspace', params: wsParams, response: { 204: z.null(), ...commonErrors } },
+      schema: {
+        tags,
+        security,
+        summary: 'Leave the workspace',
+        params: wsParams,
+        response: { 204: z.null(), ...commonErrors },
+      },
     },
     async (request, reply) => {
       await removeMember(contextOf(ctx, request), {
@@ -237,7 +288,13 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
     '/api/workspaces/:ws/invitations',
     {
       config: { access: { role: 'admin' } },
-      schema: { tags, security, summary: 'Open invitations', params: wsParams, response: { 200: z.object({ items: z.array(invitationSchema) }), ...commonErrors } },
+      schema: {
+        tags,
+        security,
+        summary: 'Open invitations',
+        params: wsParams,
+        response: { 200: z.object({ items: z.array(invitationSchema) }), ...commonErrors },
+      },
     },
     async (request) => ({ items: (await listInvitations(ctx, request.params.ws)).map(toInvitationOut) }),
   );
@@ -252,7 +309,10 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
         summary: 'Invite by email; the single-use link is mailed and returned once',
         params: wsParams,
         body: z.strictObject({ email: z.email().max(254), role: roleSchema }),
-        response: { 201: z.object({ invitation: invitationSchema, token: z.string(), url: z.string() }), ...commonErrors },
+        response: {
+          201: z.object({ invitation: invitationSchema, token: z.string(), url: z.string() }),
+          ...commonErrors,
+        },
       },
     },
     async (request, reply) => {
@@ -280,7 +340,10 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
       },
     },
     async (request, reply) => {
-      await revokeInvitation(contextOf(ctx, request), { workspaceId: request.params.ws, invitationId: request.params.invitationId });
+      await revokeInvitation(contextOf(ctx, request), {
+        workspaceId: request.params.ws,
+        invitationId: request.params.invitationId,
+      });
       return reply.code(204).send(null);
     },
   );
@@ -296,7 +359,13 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
         summary: 'What an invitation is for (before signing in)',
         params: tokenParams,
         response: {
-          200: z.object({ workspaceName: z.string(), email: z.string(), role: roleSchema, expiresAt: dateTime, hasAccount: z.boolean() }),
+          200: z.object({
+            workspaceName: z.string(),
+            email: z.string(),
+            role: roleSchema,
+            expiresAt: dateTime,
+            hasAccount: z.boolean(),
+          }),
           ...commonErrors,
           410: commonErrors[404],
         },
@@ -314,7 +383,11 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
         security,
         summary: 'Accept an invitation as the signed-in user',
         params: tokenParams,
-        response: { 200: z.object({ workspaceId: z.uuid(), role: roleSchema }), ...commonErrors, 410: commonErrors[404] },
+        response: {
+          200: z.object({ workspaceId: z.uuid(), role: roleSchema }),
+          ...commonErrors,
+          410: commonErrors[404],
+        },
       },
     },
     async (request) => acceptInvitationAsUser(contextOf(ctx, request), { token: request.params.token }),

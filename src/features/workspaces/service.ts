@@ -6,7 +6,7 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/service.ts';
 import { users } from '../identity/schema.ts';
 import { createUser, findUserById, normalizeEmail, type User } from '../identity/service.ts';
-import { invitations, memberships, type Role, ROLES, workspaces } from './schema.ts';
+import { invitations, memberships, ROLES, type Role, workspaces } from './schema.ts';
 
 export type Workspace = typeof workspaces.$inferSelect;
 
@@ -19,7 +19,8 @@ export function hasRole(role: Role, needed: Role): boolean {
 }
 
 function requireUser(ctx: RequestContext): string {
-  if (ctx.actor.type !== 'user') throw new AppError('FORBIDDEN', { message: 'Only a signed-in user may do this' });
+  if (ctx.actor.type !== 'user')
+    throw new AppError('FORBIDDEN', { message: 'Only a signed-in user may do this' });
   return ctx.actor.userId;
 }
 
@@ -75,9 +76,12 @@ async function freeSlug(tx: DbOrTx, wanted: string, exact: boolean): Promise<str
   const taken = async (slug: string) =>
     (await tx.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, slug))).length > 0;
   if (!(await taken(wanted))) return wanted;
-  if (exact) throw new AppError('CONFLICT', { message: `Slug "${wanted}" is taken`, details: { field: 'slug' } });
+  if (exact)
+    throw new AppError('CONFLICT', { message: `Slug "${wanted}" is taken`, details: { field: 'slug' } });
   for (;;) {
-    const candidate = `${wanted}-${randomToken(3).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    const candidate = `${wanted}-${randomToken(3)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')}`;
     if (!(await taken(candidate))) return candidate;
   }
 }
@@ -98,7 +102,11 @@ export async function getWorkspace(ctx: { db: DbOrTx }, workspaceId: string): Pr
   return workspace;
 }
 
-export async function updateWorkspace(ctx: RequestContext, workspaceId: string, patch: Partial<WorkspaceInput>) {
+export async function updateWorkspace(
+  ctx: RequestContext,
+  workspaceId: string,
+  patch: Partial<WorkspaceInput>,
+) {
   return ctx.db.transaction(async (tx) => {
     const before = await getWorkspace({ db: tx }, workspaceId);
     const slug = patch.slug && patch.slug !== before.slug ? await freeSlug(tx, patch.slug, true) : undefined;
@@ -114,7 +122,14 @@ export async function updateWorkspace(ctx: RequestContext, workspaceId: string, 
       .where(eq(workspaces.id, workspaceId))
       .returning();
     if (!after) throw notFound('Workspace');
-    await recordAudit(ctx, tx, { workspaceId, action: 'workspace.update', targetType: 'workspace', targetId: workspaceId, before, after });
+    await recordAudit(ctx, tx, {
+      workspaceId,
+      action: 'workspace.update',
+      targetType: 'workspace',
+      targetId: workspaceId,
+      before,
+      after,
+    });
     return after;
   });
 }
@@ -124,7 +139,13 @@ export async function deleteWorkspace(ctx: RequestContext, workspaceId: string):
     const before = await getWorkspace({ db: tx }, workspaceId);
     // The audit row of the deletion goes with the workspace (cascade), so it is kept at
     // platform level, where super-admins can still read it.
-    await recordAudit(ctx, tx, { workspaceId: null, action: 'workspace.delete', targetType: 'workspace', targetId: workspaceId, before });
+    await recordAudit(ctx, tx, {
+      workspaceId: null,
+      action: 'workspace.delete',
+      targetType: 'workspace',
+      targetId: workspaceId,
+      before,
+    });
     await tx.delete(workspaces).where(eq(workspaces.id, workspaceId));
   });
 }
@@ -221,7 +242,9 @@ async function assertNotLastOwner(tx: DbOrTx, workspaceId: string) {
     .from(memberships)
     .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.role, 'owner')));
   if ((row?.count ?? 0) <= 1) {
-    throw new AppError('CONFLICT', { message: 'A workspace needs at least one owner; make someone else owner first' });
+    throw new AppError('CONFLICT', {
+      message: 'A workspace needs at least one owner; make someone else owner first',
+    });
   }
 }
 
@@ -239,7 +262,8 @@ export async function inviteMember(
   ctx: RequestContext,
   options: { workspaceId: string; email: string; role: Role; callerRole: Role; baseUrl: string },
 ) {
-  if (options.role === 'owner' || options.role === 'admin') assertMayManage(options.callerRole, options.role, options.role);
+  if (options.role === 'owner' || options.role === 'admin')
+    assertMayManage(options.callerRole, options.role, options.role);
   const email = normalizeEmail(options.email);
   const token = randomToken();
   const inviterId = ctx.actor.type === 'user' ? ctx.actor.userId : null;
@@ -250,11 +274,17 @@ export async function inviteMember(
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
       .where(and(eq(memberships.workspaceId, options.workspaceId), eq(users.email, email)));
-    if (member) throw new AppError('CONFLICT', { message: `${email} is already a member`, details: { field: 'email' } });
+    if (member)
+      throw new AppError('CONFLICT', {
+        message: `${email} is already a member`,
+        details: { field: 'email' },
+      });
     await tx
       .update(invitations)
       .set({ revokedAt: new Date() })
-      .where(and(eq(invitations.workspaceId, options.workspaceId), eq(invitations.email, email), openInvitation()));
+      .where(
+        and(eq(invitations.workspaceId, options.workspaceId), eq(invitations.email, email), openInvitation()),
+      );
     const [invitation] = await tx
       .insert(invitations)
       .values({
@@ -286,7 +316,11 @@ export async function inviteMember(
 }
 
 function openInvitation() {
-  return and(isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, new Date()));
+  return and(
+    isNull(invitations.acceptedAt),
+    isNull(invitations.revokedAt),
+    gt(invitations.expiresAt, new Date()),
+  );
 }
 
 export async function listInvitations(ctx: { db: DbOrTx }, workspaceId: string) {
@@ -297,12 +331,21 @@ export async function listInvitations(ctx: { db: DbOrTx }, workspaceId: string) 
     .orderBy(desc(invitations.createdAt));
 }
 
-export async function revokeInvitation(ctx: RequestContext, options: { workspaceId: string; invitationId: string }) {
+export async function revokeInvitation(
+  ctx: RequestContext,
+  options: { workspaceId: string; invitationId: string },
+) {
   await ctx.db.transaction(async (tx) => {
     const [revoked] = await tx
       .update(invitations)
       .set({ revokedAt: new Date() })
-      .where(and(eq(invitations.id, options.invitationId), eq(invitations.workspaceId, options.workspaceId), openInvitation()))
+      .where(
+        and(
+          eq(invitations.id, options.invitationId),
+          eq(invitations.workspaceId, options.workspaceId),
+          openInvitation(),
+        ),
+      )
       .returning();
     if (!revoked) throw notFound('Invitation');
     await recordAudit(ctx, tx, {
@@ -332,7 +375,10 @@ async function findOpenInvitation(db: DbOrTx, token: string) {
 /** What the accept-invitation page shows before the invitee signs in or registers. */
 export async function previewInvitation(ctx: { db: DbOrTx }, token: string) {
   const { invitation, workspaceName } = await findOpenInvitation(ctx.db, token);
-  const [existing] = await ctx.db.select({ id: users.id }).from(users).where(eq(users.email, invitation.email));
+  const [existing] = await ctx.db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(users.email, invitation.email));
   return {
     workspaceName,
     email: invitation.email,
@@ -346,10 +392,16 @@ export async function previewInvitation(ctx: { db: DbOrTx }, token: string) {
  * Accepts an invitation for `userId` (whose email must be the invited one). Single use: the
  * conditional update lets only one of two concurrent accepts through.
  */
-export async function acceptInvitation(ctx: RequestContext, tx: DbOrTx, options: { token: string; user: User }) {
+export async function acceptInvitation(
+  ctx: RequestContext,
+  tx: DbOrTx,
+  options: { token: string; user: User },
+) {
   const { invitation } = await findOpenInvitation(tx, options.token);
   if (invitation.email !== options.user.email) {
-    throw new AppError('FORBIDDEN', { message: `This invitation is for ${invitation.email}; sign in with that account` });
+    throw new AppError('FORBIDDEN', {
+      message: `This invitation is for ${invitation.email}; sign in with that account`,
+    });
   }
   const [accepted] = await tx
     .update(invitations)
@@ -359,12 +411,16 @@ export async function acceptInvitation(ctx: RequestContext, tx: DbOrTx, options:
   if (!accepted) throw new AppError('GONE', { message: 'This invitation was already used' });
   const existing = await findRole(tx, invitation.workspaceId, options.user.id);
   if (!existing) {
-    await tx.insert(memberships).values({ workspaceId: invitation.workspaceId, userId: options.user.id, role: invitation.role });
+    await tx
+      .insert(memberships)
+      .values({ workspaceId: invitation.workspaceId, userId: options.user.id, role: invitation.role });
   } else if (roleRank(invitation.role) > roleRank(existing)) {
     await tx
       .update(memberships)
       .set({ role: invitation.role })
-      .where(and(eq(memberships.workspaceId, invitation.workspaceId), eq(memberships.userId, options.user.id)));
+      .where(
+        and(eq(memberships.workspaceId, invitation.workspaceId), eq(memberships.userId, options.user.id)),
+      );
   }
   await recordAudit(ctx, tx, {
     workspaceId: invitation.workspaceId,
@@ -393,7 +449,11 @@ export async function registerWithInvitation(
 ) {
   return ctx.db.transaction(async (tx) => {
     const { invitation } = await findOpenInvitation(tx, options.token);
-    const user = await createUser(ctx, tx, { email: invitation.email, password: options.password, name: options.name });
+    const user = await createUser(ctx, tx, {
+      email: invitation.email,
+      password: options.password,
+      name: options.name,
+    });
     const membership = await acceptInvitation(ctx, tx, { token: options.token, user });
     return { user, membership };
   });

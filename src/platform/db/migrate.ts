@@ -57,7 +57,9 @@ export async function migrate(db: Db, migrations = readMigrations()): Promise<st
       hash text not null,
       applied_at timestamptz not null default now()
     )`);
-    const done = new Set((await tx.select({ tag: migrationsTable.tag }).from(migrationsTable)).map((row) => row.tag));
+    const done = new Set(
+      (await tx.select({ tag: migrationsTable.tag }).from(migrationsTable)).map((row) => row.tag),
+    );
     const now: string[] = [];
     for (const migration of migrations) {
       if (done.has(migration.tag)) continue;

@@ -31,6 +31,17 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
   }
+  interface FastifyInstance {
+    /** Every product route with its declared access (the authorization matrix test walks it). */
+    routeTable: RouteEntry[];
+  }
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: RouteAccess;
+  hasBody: boolean;
 }
 
 export type AccessCheck = (request: FastifyRequest, access: RouteAccess) => Promise<void>;
@@ -132,22 +143,30 @@ export async function createServer(options: ServerOptions): Promise<App> {
 
   // From here on every route is the product's own and must say who may call it (the plugins
   // above add their own: CORS preflight, the docs page's assets).
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
-    if (route.config?.access === undefined) {
+    const access = route.config?.access;
+    if (access === undefined) {
       throw new Error(`route ${route.method} ${route.url} declares no access (config.access)`);
     }
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      routeTable.push({ method, url: route.url, access, hasBody: route.schema?.body !== undefined });
+    }
   });
-  app.get(
-    '/api/openapi.json',
-    { config: { access: 'public' }, schema: { hide: true } },
-    async () => app.swagger(),
+  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
   );
 
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler({}, (request, reply) => {
-    void reply
-      .code(404)
-      .send({ error: { code: 'NOT_FOUND', message: `Route ${request.method} ${request.url.split('?')[0]} not found` } });
+    void reply.code(404).send({
+      error: {
+        code: 'NOT_FOUND',
+        message: `Route ${request.method} ${request.url.split('?')[0]} not found`,
+      },
+    });
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -189,7 +208,11 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     return {
       status: error.status,
       body: {
-        error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) },
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details === undefined ? {} : { details: error.details }),
+        },
       },
     };
   }
@@ -212,7 +235,10 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     };
   }
   if (isResponseSerializationError(error)) {
-    return { status: 500, body: { error: { code: 'INTERNAL', message: 'Response did not match its schema' } } };
+    return {
+      status: 500,
+      body: { error: { code: 'INTERNAL', message: 'Response did not match its schema' } },
+    };
   }
   const pgCode = postgresCode(error);
   if (pgCode === '23505') return conflict('Already exists');
