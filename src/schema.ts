@@ -4,9 +4,24 @@
  */
 import * as apiKeys from './features/api-keys/schema.ts';
 import * as audit from './features/audit/schema.ts';
+import * as bots from './features/bots/schema.ts';
+import * as channels from './features/channels/schema.ts';
+import * as conversations from './features/conversations/schema.ts';
 import * as identity from './features/identity/schema.ts';
 import * as mail from './features/mail/schema.ts';
 import * as system from './features/system/schema.ts';
 import * as workspaces from './features/workspaces/schema.ts';
+import * as pipeline from './pipeline/schema.ts';
 
-export const schema = { ...identity, ...workspaces, ...audit, ...apiKeys, ...mail, ...system };
+export const schema = {
+  ...identity,
+  ...workspaces,
+  ...audit,
+  ...apiKeys,
+  ...mail,
+  ...system,
+  ...bots,
+  ...channels,
+  ...conversations,
+  ...pipeline,
+};

@@ -19,7 +19,7 @@ describe('committed migrations', () => {
         // drizzle-kit resolves `out` against the working directory only.
         JSON.stringify({
           dialect: 'postgresql',
-          schema: path.join(root, 'src/features/*/schema.ts'),
+          schema: [path.join(root, 'src/features/*/schema.ts'), path.join(root, 'src/pipeline/schema.ts')],
           out: './drizzle',
           breakpoints: true,
         }),
