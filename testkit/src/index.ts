@@ -1,0 +1,3 @@
+export * from './fake-telegram.ts';
+export * from './start-app.ts';
+export * from './users.ts';
