@@ -546,6 +546,41 @@ function describePortsContract(name: string, makePorts: MakePorts, options: Cont
         expect(await elsewhere.cache.get('k')).toBeUndefined();
       });
     });
+
+    describe('locks', () => {
+      it('gives a key to one holder at a time and back after release', async () => {
+        const ports = await open();
+        const first = await ports.locks.tryAcquire('chat:1', 10_000);
+        expect(first).toBeDefined();
+        expect(await ports.locks.tryAcquire('chat:1', 10_000)).toBeUndefined();
+        expect(await ports.locks.tryAcquire('chat:2', 10_000)).toBeDefined();
+        expect(await ports.locks.isHeld('chat:1')).toBe(true);
+        await first?.release();
+        expect(await ports.locks.isHeld('chat:1')).toBe(false);
+        expect(await ports.locks.tryAcquire('chat:1', 10_000)).toBeDefined();
+      });
+
+      it('frees a key whose holder never released it when the TTL passes, and the old lease cannot free the new one', async () => {
+        const ports = await open();
+        const stale = await ports.locks.tryAcquire('k', 200);
+        await waitFor(async () => !(await ports.locks.isHeld('k')), 3_000, 'the lease to expire');
+        const next = await ports.locks.tryAcquire('k', 10_000);
+        expect(next).toBeDefined();
+        await stale?.release();
+        expect(await ports.locks.isHeld('k')).toBe(true);
+        expect(await stale?.extend()).toBe(false);
+        expect(await next?.extend()).toBe(true);
+      });
+
+      it.runIf(options.crossInstance)('excludes holders on other instances of one prefix', async () => {
+        const [a, b] = await openPair();
+        const lease = await a.locks.tryAcquire('chat', 10_000);
+        expect(lease).toBeDefined();
+        expect(await b.locks.tryAcquire('chat', 10_000)).toBeUndefined();
+        await lease?.release();
+        expect(await b.locks.tryAcquire('chat', 10_000)).toBeDefined();
+      });
+    });
   });
 }
 

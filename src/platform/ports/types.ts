@@ -111,6 +111,25 @@ export interface CachePort {
   close(): Promise<void>;
 }
 
+// ─── Locks ───────────────────────────────────────────────────────────────────
+
+export interface Lease {
+  /** Releases the lock if this lease still holds it (never someone else's). */
+  release(): Promise<void>;
+  /** Pushes the expiry out by another `ttlMs`; false when the lease was lost meanwhile. */
+  extend(): Promise<boolean>;
+}
+
+export interface LockPort {
+  /**
+   * Takes `key` for at most `ttlMs` unless released or extended; undefined when another holder
+   * has it. The TTL bounds how long a crashed holder blocks others.
+   */
+  tryAcquire(key: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Whether anyone holds `key` now. */
+  isHeld(key: string): Promise<boolean>;
+}
+
 // ─── All ports ───────────────────────────────────────────────────────────────
 
 export interface Ports {
@@ -119,6 +138,7 @@ export interface Ports {
   pubsub: PubSubPort;
   rateLimiter: RateLimiterPort;
   cache: CachePort;
+  locks: LockPort;
   /** For /health: resolves when the backing store answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

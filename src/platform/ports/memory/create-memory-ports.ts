@@ -2,6 +2,7 @@ import type { PortsLogger } from '../ports-logger.ts';
 import type { QueueHooks } from '../queue-hooks.ts';
 import type { Ports } from '../types.ts';
 import { MemoryCache } from './memory-cache.ts';
+import { MemoryLocks } from './memory-locks.ts';
 import { MemoryPubSub } from './memory-pub-sub.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import { MemoryRateLimiter } from './memory-rate-limiter.ts';
@@ -17,6 +18,7 @@ export function createMemoryPorts(options: { logger: PortsLogger; queueHooks?: Q
     pubsub,
     rateLimiter: new MemoryRateLimiter(),
     cache,
+    locks: new MemoryLocks(),
     ping: async () => {},
     close: async () => {
       await queue.close();

@@ -4,6 +4,7 @@ import type { QueueHooks } from '../queue-hooks.ts';
 import type { Ports } from '../types.ts';
 import { closeClient } from './close-client.ts';
 import { RedisCache } from './redis-cache.ts';
+import { RedisLocks } from './redis-locks.ts';
 import { RedisPubSub } from './redis-pub-sub.ts';
 import { RedisQueue } from './redis-queue.ts';
 import { RedisRateLimiter } from './redis-rate-limiter.ts';
@@ -47,6 +48,7 @@ export async function createRedisPorts(options: {
     pubsub,
     rateLimiter: new RedisRateLimiter(client, { prefix }),
     cache,
+    locks: new RedisLocks(client, { prefix }),
     ping: async () => {
       await client.ping();
     },
