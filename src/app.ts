@@ -6,13 +6,20 @@ import { registerIdentityRoutes } from './features/identity/routes.ts';
 import { registerSystemPages } from './features/system/pages.ts';
 import { registerSystemRoutes } from './features/system/routes.ts';
 import { registerWorkspaceRoutes } from './features/workspaces/routes.ts';
+import { startPipeline } from './pipeline/index.ts';
+import { registerPipelineRoutes } from './pipeline/routes.ts';
 import { type App, createServer } from './platform/http/create-server.ts';
 
 /**
  * Builds the HTTP app on a ready context without listening: `main.ts` listens, tests call it
  * through `inject` or a real port.
  */
-export async function buildApp(ctx: AppContext): Promise<App> {
+export interface BuildAppOptions {
+  /** Run the background workers (queues) in this process: roles `worker` and `all`. */
+  work?: boolean;
+}
+
+export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
   const app = await createServer({
     logger: ctx.logger,
     metrics: ctx.metrics,
@@ -28,6 +35,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   registerWorkspaceRoutes(app, ctx);
   registerApiKeyRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerPipelineRoutes(app, ctx, await startPipeline(ctx, { work: options.work ?? true }));
   await app.ready();
   return app;
 }

@@ -95,7 +95,7 @@ export async function startServer(config: Config, options: { role?: 'web' | 'wor
     ctx.logger.warn({ setupUrl: first.url }, 'no owner yet: open the setup URL to create one');
     process.stdout.write(`\n  First run: create the owner account at\n  ${first.url}\n\n`);
   }
-  const app = await buildApp(ctx);
+  const app = await buildApp(ctx, { work: role !== 'web' });
   if (role !== 'worker') await app.listen({ port: config.PORT, host: config.HOST });
   ctx.logger.info(
     { role, port: config.PORT, database: ctx.database.kind, ports: ctx.ports.kind },

@@ -1,0 +1,62 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { callTelegram } from '../channels/telegram/client.ts';
+import type { AppContext } from '../context.ts';
+import { botConfigVersions } from '../features/bots/schema.ts';
+import { createIngest, findStaleUpdates, type Ingest } from './ingest.ts';
+import { enqueueProcessing, startProcessor } from './processor.ts';
+import { enqueueSend, type PacingLimits, startSender, sweepOutbox } from './sender.ts';
+import { type Responder, simpleResponder } from './simple-responder.ts';
+
+export const SWEEP_QUEUE = 'pipeline-sweep';
+
+export interface Pipeline {
+  ingest: Ingest;
+}
+
+export interface PipelineOptions {
+  responder?: Responder;
+  /** Consume the queues on this instance (roles worker and all). */
+  work: boolean;
+  pacing?: PacingLimits;
+  /** How old a pending update or outbox row must be before the sweeper re-enqueues it. */
+  sweepAfterMs?: number;
+}
+
+/** The published config of a bot, straight from the database. */
+async function loadPublishedConfig(ctx: AppContext, botId: string): Promise<unknown> {
+  const [row] = await ctx.db
+    .select({ config: botConfigVersions.config })
+    .from(botConfigVersions)
+    .where(and(eq(botConfigVersions.botId, botId), eq(botConfigVersions.status, 'published')))
+    .orderBy(desc(botConfigVersions.version))
+    .limit(1);
+  return row?.config ?? {};
+}
+
+/**
+ * Wires the message pipeline: ingest (group commit into the inbox) → process queue (in order
+ * per chat) → outbox → send queue (paced) — plus a sweeper that re-enqueues anything a crash
+ * left behind, so a restart recovers without losing or repeating work.
+ */
+export async function startPipeline(ctx: AppContext, options: PipelineOptions): Promise<Pipeline> {
+  const ingest = createIngest(ctx, { onStored: (rows) => enqueueProcessing(ctx, rows) });
+  if (options.work) {
+    startProcessor(ctx, {
+      responder: options.responder ?? simpleResponder,
+      loadConfig: (botId) => loadPublishedConfig(ctx, botId),
+      onOutbox: (channelId, chatId) => enqueueSend(ctx, channelId, chatId),
+    });
+    startSender(
+      ctx,
+      { deliver: (channel, method, params) => callTelegram(ctx, channel, method, params) },
+      { pacing: options.pacing },
+    );
+    const sweepAfterMs = options.sweepAfterMs ?? 5000;
+    ctx.ports.queue.work(SWEEP_QUEUE, async () => {
+      await enqueueProcessing(ctx, await findStaleUpdates(ctx, sweepAfterMs));
+      await sweepOutbox(ctx, sweepAfterMs);
+    });
+    await ctx.ports.queue.repeat(SWEEP_QUEUE, 'sweep', Math.max(1000, sweepAfterMs), {});
+  }
+  return { ingest };
+}

@@ -1,0 +1,432 @@
+import { and, asc, desc, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import {
+  describeMessage,
+  type Inbound,
+  readUpdate,
+  type TelegramUser,
+} from '../channels/telegram/normalize.ts';
+import type { AppContext } from '../context.ts';
+import { bots } from '../features/bots/schema.ts';
+import { channels } from '../features/channels/schema.ts';
+import { contacts, conversations, messages } from '../features/conversations/schema.ts';
+import type { DbOrTx } from '../platform/db/index.ts';
+import { runExclusive } from './exclusive.ts';
+import type { StoredUpdate } from './ingest.ts';
+import { type OutgoingMessage, queueOutgoing } from './outgoing.ts';
+import { inboxUpdates } from './schema.ts';
+import {
+  type Responder,
+  type ResponderAction,
+  type ResponderConfig,
+  type ResponderInbound,
+  readResponderConfig,
+  textOf,
+} from './simple-responder.ts';
+
+export const PROCESS_QUEUE = 'pipeline-process';
+
+const jobSchema = z.object({ channelId: z.uuid(), chatKey: z.string(), retry: z.number().optional() });
+
+export interface ProcessorDeps {
+  responder: Responder;
+  /** The bot's published config (raw JSON; read tolerantly). */
+  loadConfig: (botId: string) => Promise<unknown>;
+  /** Called after replies were committed to the outbox. */
+  onOutbox: (channelId: string, chatId: string) => Promise<void>;
+}
+
+/** Queues processing of stored updates: one job per update, deduplicated by inbox id. */
+export async function enqueueProcessing(ctx: AppContext, rows: StoredUpdate[]): Promise<void> {
+  for (const row of rows) {
+    await ctx.ports.queue.add(
+      PROCESS_QUEUE,
+      { channelId: row.channelId, chatKey: row.chatKey },
+      { jobId: `u-${row.inboxId}` },
+    );
+  }
+}
+
+/** Consumes the processing queue on this instance. */
+export function startProcessor(ctx: AppContext, deps: ProcessorDeps, options: { concurrency?: number } = {}) {
+  ctx.ports.queue.work<unknown>(
+    PROCESS_QUEUE,
+    async (job) => {
+      const data = jobSchema.parse(job.data);
+      await runExclusive(
+        ctx,
+        { queue: PROCESS_QUEUE, key: `chat:${data.channelId}:${data.chatKey}`, data },
+        (keepAlive) => drainChat(ctx, deps, data.channelId, data.chatKey, keepAlive),
+      );
+    },
+    { concurrency: options.concurrency ?? 16 },
+  );
+}
+
+/**
+ * Processes every pending update of one chat, oldest first. Only one worker runs this for a
+ * chat at a time (the caller holds the chat's lock), so a chat's second update never starts
+ * before its first finished.
+ */
+async function drainChat(
+  ctx: AppContext,
+  deps: ProcessorDeps,
+  channelId: string,
+  chatKey: string,
+  keepAlive: () => Promise<void>,
+) {
+  for (;;) {
+    const [row] = await ctx.db
+      .select()
+      .from(inboxUpdates)
+      .where(
+        and(
+          eq(inboxUpdates.channelId, channelId),
+          eq(inboxUpdates.chatKey, chatKey),
+          isNull(inboxUpdates.processedAt),
+        ),
+      )
+      .orderBy(asc(inboxUpdates.updateId))
+      .limit(1);
+    if (!row) return;
+    const started = performance.now();
+    try {
+      await processUpdate(ctx, deps, row);
+    } catch (error) {
+      await ctx.db
+        .update(inboxUpdates)
+        .set({
+          attempts: sql`${inboxUpdates.attempts} + 1`,
+          error: error instanceof Error ? error.message : String(error),
+        })
+        .where(eq(inboxUpdates.id, row.id));
+      throw error;
+    }
+    ctx.logger.debug(
+      { channelId, updateId: row.updateId, ms: performance.now() - started },
+      'update processed',
+    );
+    await keepAlive();
+  }
+}
+
+type InboxRow = typeof inboxUpdates.$inferSelect;
+
+async function markProcessed(db: DbOrTx, inboxId: number): Promise<boolean> {
+  const done = await db
+    .update(inboxUpdates)
+    .set({ processedAt: new Date(), error: null })
+    .where(and(eq(inboxUpdates.id, inboxId), isNull(inboxUpdates.processedAt)))
+    .returning({ id: inboxUpdates.id });
+  return done.length > 0;
+}
+
+async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow): Promise<void> {
+  const [target] = await ctx.db
+    .select({ channel: channels, botStatus: bots.status })
+    .from(channels)
+    .innerJoin(bots, eq(bots.id, channels.botId))
+    .where(eq(channels.id, row.channelId));
+  const inbound = readUpdate(row.payload);
+  if (
+    !target ||
+    (inbound.kind !== 'message' && inbound.kind !== 'callback' && inbound.kind !== 'membership')
+  ) {
+    // Stored raw for later features and analytics; nothing acts on it now.
+    await markProcessed(ctx.db, row.id);
+    return;
+  }
+  const { channel } = target;
+  if (inbound.kind === 'membership') {
+    await ctx.db.transaction(async (tx) => {
+      const { row: contact } = await upsertContact(tx, channel, inbound.from);
+      // "kicked" is how a private chat reports that the user blocked the bot.
+      const status = inbound.status === 'kicked' ? 'blocked' : 'active';
+      await tx.update(contacts).set({ status }).where(eq(contacts.id, contact.id));
+      await markProcessed(tx, row.id);
+    });
+    return;
+  }
+
+  // 1. Store: contact, conversation and the message, idempotently (a retry finds them).
+  const stored = await ctx.db.transaction((tx) => storeInbound(tx, channel, row, inbound));
+  const { contact, conversation } = stored;
+
+  // 2. Decide the answer, outside any transaction (a responder may take seconds).
+  const config = readResponderConfig(await deps.loadConfig(channel.botId));
+  const language = languageOf(config, contact);
+  let actions: ResponderAction[] = [];
+  const botSpeaks =
+    target.botStatus === 'active' && conversation.mode !== 'waiting' && conversation.mode !== 'human';
+  const responderInbound = toResponderInbound(inbound);
+  if (inbound.kind === 'message' && inbound.edited) {
+    actions = [];
+  } else if (!botSpeaks) {
+    actions = inbound.kind === 'callback' ? [{ type: 'answer_callback' }] : [];
+  } else if (
+    inbound.kind === 'message' &&
+    !(await withinThrottle(ctx, config, conversation.id, inbound.message.date))
+  ) {
+    actions = (await firstThrottledNotice(ctx, conversation.id))
+      ? [{ type: 'reply', text: textOf(config, 'throttled', language) }]
+      : [];
+  } else if (responderInbound) {
+    const memory = await ctx.db
+      .select({ direction: messages.direction, text: messages.text })
+      .from(messages)
+      .where(eq(messages.conversationId, conversation.id))
+      .orderBy(desc(messages.createdAt))
+      .limit(config.memoryWindow);
+    actions = await deps.responder({
+      config,
+      language,
+      inbound: responderInbound,
+      isFirstContact: stored.isNewContact,
+      hasReferrer: contact.referrer !== null,
+      memory: memory.reverse(),
+    });
+  }
+
+  // 3. Commit the effects and mark the update done in one transaction: replies exist once.
+  const queued = await ctx.db.transaction(async (tx) => {
+    if (!(await markProcessed(tx, row.id))) return 0;
+    return applyActions(tx, {
+      channel,
+      conversation,
+      contactId: contact.id,
+      inboxId: row.id,
+      inbound,
+      actions,
+      config,
+    });
+  });
+  if (queued > 0) await deps.onOutbox(channel.id, conversation.chatId);
+}
+
+function toResponderInbound(inbound: Inbound): ResponderInbound | undefined {
+  if (inbound.kind === 'callback') return { kind: 'callback', data: inbound.data };
+  if (inbound.kind !== 'message') return undefined;
+  const described = describeMessage(inbound.message);
+  if (described.type === 'text' && described.text) return { kind: 'text', text: described.text };
+  return { kind: 'media', type: described.type, caption: described.text };
+}
+
+function languageOf(
+  config: ResponderConfig,
+  contact: { language: string | null; languageCode: string | null },
+): string {
+  if (contact.language && config.languages.includes(contact.language)) return contact.language;
+  const code = contact.languageCode?.slice(0, 2).toLowerCase();
+  if (code && config.languages.includes(code)) return code;
+  return config.language;
+}
+
+type Channel = typeof channels.$inferSelect;
+
+async function upsertContact(tx: DbOrTx, channel: Channel, from: TelegramUser) {
+  const now = new Date();
+  const [contact] = await tx
+    .insert(contacts)
+    .values({
+      workspaceId: channel.workspaceId,
+      channelId: channel.id,
+      externalId: String(from.id),
+      username: from.username ?? null,
+      firstName: from.first_name ?? null,
+      lastName: from.last_name ?? null,
+      languageCode: from.language_code ?? null,
+      firstSeenAt: now,
+      lastSeenAt: now,
+    })
+    .onConflictDoUpdate({
+      target: [contacts.channelId, contacts.externalId],
+      set: {
+        username: sql`excluded.username`,
+        firstName: sql`excluded.first_name`,
+        lastName: sql`excluded.last_name`,
+        languageCode: sql`coalesce(excluded.language_code, ${contacts.languageCode})`,
+        lastSeenAt: sql`greatest(${contacts.lastSeenAt}, excluded.last_seen_at)`,
+      },
+    })
+    // xmax = 0 only on a freshly inserted row: tells a new contact from a returning one.
+    .returning({ ...getTableColumns(contacts), isNew: sql<boolean>`(xmax = 0)` });
+  if (!contact) throw new Error('contact upsert returned nothing');
+  const { isNew, ...row } = contact;
+  return { row, isNew };
+}
+
+async function storeInbound(
+  tx: DbOrTx,
+  channel: Channel,
+  row: InboxRow,
+  inbound: Inbound & { kind: 'message' | 'callback' },
+) {
+  const { row: contact, isNew } = await upsertContact(tx, channel, inbound.from);
+  const [conversation] = await tx
+    .insert(conversations)
+    .values({
+      workspaceId: channel.workspaceId,
+      botId: channel.botId,
+      channelId: channel.id,
+      contactId: contact.id,
+      chatId: inbound.chatId,
+    })
+    .onConflictDoUpdate({
+      target: [conversations.channelId, conversations.chatId],
+      set: { updatedAt: new Date() },
+    })
+    .returning();
+  if (!conversation) throw new Error('conversation upsert returned nothing');
+  const described =
+    inbound.kind === 'message'
+      ? describeMessage(inbound.message)
+      : { type: 'callback', text: inbound.data, payload: { callbackQueryId: inbound.id } };
+  const payload =
+    inbound.kind === 'message' && inbound.edited ? { ...described.payload, edited: true } : described.payload;
+  const inserted = await tx
+    .insert(messages)
+    .values({
+      workspaceId: channel.workspaceId,
+      conversationId: conversation.id,
+      direction: 'in',
+      type: described.type,
+      text: described.text,
+      payload,
+      sender: 'customer',
+      externalId: inbound.kind === 'message' ? String(inbound.message.message_id) : null,
+      sourceUpdateId: row.updateId,
+      status: 'received',
+    })
+    .onConflictDoNothing({
+      target: [messages.conversationId, messages.sourceUpdateId],
+      where: sql`direction = 'in' and source_update_id is not null`,
+    })
+    .returning({ id: messages.id });
+  if (inserted.length > 0 && inbound.kind === 'message') {
+    // Counters move only when the message is new, so a retried update counts once.
+    await tx
+      .update(contacts)
+      .set({ messageCount: sql`${contacts.messageCount} + 1` })
+      .where(eq(contacts.id, contact.id));
+    await tx
+      .update(conversations)
+      .set({
+        messageCount: sql`${conversations.messageCount} + 1`,
+        lastMessageAt: new Date(),
+        lastMessageText: described.text?.slice(0, 200) ?? `[${described.type}]`,
+      })
+      .where(eq(conversations.id, conversation.id));
+  }
+  return { contact, conversation, isNewContact: isNew };
+}
+
+type Conversation = typeof conversations.$inferSelect;
+
+async function applyActions(
+  tx: DbOrTx,
+  options: {
+    channel: Channel;
+    conversation: Conversation;
+    contactId: string;
+    inboxId: number;
+    inbound: Inbound & { kind: 'message' | 'callback' };
+    actions: ResponderAction[];
+    config: ResponderConfig;
+  },
+): Promise<number> {
+  const { channel, conversation, inbound } = options;
+  const outgoing: OutgoingMessage[] = [];
+  for (const action of options.actions) {
+    switch (action.type) {
+      case 'reply':
+        outgoing.push({
+          kind: 'text',
+          text: action.text,
+          ...(action.buttons ? { buttons: action.buttons } : {}),
+        });
+        break;
+      case 'answer_callback':
+        if (inbound.kind === 'callback') {
+          outgoing.push({
+            kind: 'answer_callback',
+            callbackQueryId: inbound.id,
+            ...(action.text ? { text: action.text } : {}),
+          });
+        }
+        break;
+      case 'set_language':
+        await tx
+          .update(contacts)
+          .set({ language: action.language })
+          .where(eq(contacts.id, options.contactId));
+        break;
+      case 'set_referrer':
+        await tx
+          .update(contacts)
+          .set({ referrer: action.code })
+          .where(and(eq(contacts.id, options.contactId), isNull(contacts.referrer)));
+        break;
+      case 'escalate':
+        // `transfer` hands the chat to people and silences the bot; `notify` and `log_only`
+        // leave the bot answering (operators are told by the escalation feature).
+        if (options.config.escalationAction === 'transfer') {
+          await tx
+            .update(conversations)
+            .set({ mode: 'waiting' })
+            .where(eq(conversations.id, conversation.id));
+        }
+        break;
+    }
+  }
+  return queueOutgoing(tx, {
+    channel,
+    conversationId: conversation.id,
+    chatId: conversation.chatId,
+    idempotencyPrefix: `u${options.inboxId}`,
+    sender: 'bot',
+    items: outgoing,
+  });
+}
+
+// ─── Per-user throttling ─────────────────────────────────────────────────────
+
+const throttleState = z.object({ tokens: z.number(), at: z.number(), notified: z.boolean() });
+
+/**
+ * Token bucket per conversation, measured on the customer's own message timestamps rather
+ * than on processing time, so a backlog drained after a restart is not mistaken for a flood.
+ * Safe without atomics: the caller holds the chat's lock.
+ */
+async function withinThrottle(
+  ctx: AppContext,
+  config: ResponderConfig,
+  conversationId: string,
+  date: number | undefined,
+) {
+  const at = (date ?? Math.floor(Date.now() / 1000)) * 1000;
+  const key = `throttle:${conversationId}`;
+  const parsed = throttleState.safeParse(await ctx.ports.cache.get(key));
+  const { burst, perSecond } = config.throttle;
+  const state = parsed.success ? parsed.data : { tokens: burst, at, notified: false };
+  const tokens = Math.min(burst, state.tokens + (Math.max(0, at - state.at) / 1000) * perSecond);
+  const allowed = tokens >= 1;
+  await ctx.ports.cache.set(
+    key,
+    {
+      tokens: allowed ? tokens - 1 : tokens,
+      at: Math.max(at, state.at),
+      notified: allowed ? false : state.notified,
+    },
+    3600,
+  );
+  return allowed;
+}
+
+/** True once per flood: the first throttled message gets a polite notice, the rest none. */
+async function firstThrottledNotice(ctx: AppContext, conversationId: string): Promise<boolean> {
+  const key = `throttle:${conversationId}`;
+  const parsed = throttleState.safeParse(await ctx.ports.cache.get(key));
+  if (!parsed.success || parsed.data.notified) return false;
+  await ctx.ports.cache.set(key, { ...parsed.data, notified: true }, 3600);
+  return true;
+}

@@ -1,0 +1,201 @@
+import { z } from 'zod';
+
+/**
+ * The responder port and the config-driven responder that ships with the pipeline: commands,
+ * escalation keywords and a fallback. The assistant (LLM with tools, offline search) plugs in
+ * behind the same port.
+ */
+
+export type Button = { text: string; callbackData: string };
+
+export type ResponderAction =
+  | { type: 'reply'; text: string; buttons?: Button[][] }
+  | { type: 'escalate'; reason: string; source: 'command' | 'keyword' }
+  | { type: 'set_language'; language: string }
+  | { type: 'set_referrer'; code: string }
+  | { type: 'answer_callback'; text?: string };
+
+export type ResponderInbound =
+  | { kind: 'text'; text: string }
+  | { kind: 'media'; type: string; caption: string | null }
+  | { kind: 'callback'; data: string };
+
+export interface ResponderInput {
+  config: ResponderConfig;
+  language: string;
+  inbound: ResponderInbound;
+  isFirstContact: boolean;
+  hasReferrer: boolean;
+  /** Last messages of the conversation, oldest first (the memory window). */
+  memory: Array<{ direction: 'in' | 'out'; text: string | null }>;
+}
+
+export type Responder = (input: ResponderInput) => Promise<ResponderAction[]>;
+
+// ─── Reading the bot config ──────────────────────────────────────────────────
+
+const localized = z.record(z.string(), z.string());
+
+/**
+ * The fields of a published bot config the pipeline reads. Tolerant on purpose: a field the
+ * config lacks falls back to a built-in text instead of failing the customer's message.
+ */
+const responderConfigSchema = z.object({
+  language: z.string().catch('en'),
+  languages: z.array(z.string()).catch(['en', 'ru']),
+  greeting: localized.catch({}),
+  helpText: localized.catch({}),
+  managerContact: z.string().catch(''),
+  escalationAction: z.enum(['notify', 'transfer', 'log_only']).catch('transfer'),
+  escalationKeywords: z.array(z.string()).catch([]),
+  memoryWindow: z.number().int().min(0).max(100).catch(10),
+  throttle: z
+    .object({ perSecond: z.number().positive(), burst: z.number().int().positive() })
+    .catch({ perSecond: 1, burst: 5 }),
+  messages: z.record(z.string(), localized).catch({}),
+});
+
+export type ResponderConfig = z.infer<typeof responderConfigSchema>;
+
+export function readResponderConfig(config: unknown): ResponderConfig {
+  return responderConfigSchema.parse(typeof config === 'object' && config !== null ? config : {});
+}
+
+const BUILT_IN: Record<string, Record<string, string>> = {
+  greeting: { en: 'Hello! How can I help you?', ru: 'Здравствуйте! Чем могу помочь?' },
+  helpText: {
+    en: 'Ask me anything. Commands: /help, /contact, /language, /escalate (talk to a person).',
+    ru: 'Спросите меня о чём угодно. Команды: /help, /contact, /language, /escalate (связаться с человеком).',
+  },
+  contact: { en: 'You can reach a manager here.', ru: 'Связаться с менеджером можно здесь.' },
+  escalated: {
+    en: 'I have asked a person to take over. Please wait, they will answer here.',
+    ru: 'Я передал разговор сотруднику. Пожалуйста, подождите — вам ответят здесь.',
+  },
+  throttled: {
+    en: 'You are sending messages very fast; I will answer the next one in a moment.',
+    ru: 'Вы отправляете сообщения слишком быстро; я отвечу на следующее чуть позже.',
+  },
+  chooseLanguage: { en: 'Choose your language:', ru: 'Выберите язык:' },
+  languageChanged: { en: 'Language set to English.', ru: 'Язык переключён на русский.' },
+  unknownCommand: {
+    en: 'I do not know that command. Try /help.',
+    ru: 'Я не знаю такой команды. Попробуйте /help.',
+  },
+  fallback: {
+    en: 'Thanks for your message! I cannot answer that myself yet. Type /escalate to talk to a person.',
+    ru: 'Спасибо за сообщение! Сам я пока не могу ответить. Напишите /escalate, чтобы связаться с человеком.',
+  },
+  media: {
+    en: 'Thanks! I can only read text for now — please describe what you need in words.',
+    ru: 'Спасибо! Пока я понимаю только текст — опишите, пожалуйста, что вам нужно, словами.',
+  },
+};
+
+const LANGUAGE_NAMES: Record<string, string> = { en: 'English', ru: 'Русский' };
+
+/** A customer-facing text in `language`: the config's, else built-in, else English. */
+export function textOf(config: ResponderConfig, key: string, language: string): string {
+  const configured =
+    key === 'greeting' ? config.greeting : key === 'helpText' ? config.helpText : config.messages[key];
+  return (
+    configured?.[language] ??
+    BUILT_IN[key]?.[language] ??
+    configured?.[config.language] ??
+    configured?.en ??
+    BUILT_IN[key]?.en ??
+    key
+  );
+}
+
+// ─── The simple responder ────────────────────────────────────────────────────
+
+const REFERRAL = /^ref_([A-Za-z0-9_-]{1,60})$/;
+
+export const simpleResponder: Responder = async ({ config, language, inbound, hasReferrer }) => {
+  if (inbound.kind === 'callback') {
+    const choice = /^lang:([a-z]{2})$/.exec(inbound.data)?.[1];
+    if (choice && config.languages.includes(choice)) {
+      return [
+        { type: 'answer_callback' },
+        { type: 'set_language', language: choice },
+        { type: 'reply', text: textOf(config, 'languageChanged', choice) },
+      ];
+    }
+    if (inbound.data === 'escalate') {
+      return [{ type: 'answer_callback' }, ...escalate(config, language, 'command')];
+    }
+    return [{ type: 'answer_callback' }];
+  }
+  if (inbound.kind === 'media') return [{ type: 'reply', text: textOf(config, 'media', language) }];
+
+  const text = inbound.text.trim();
+  const command = /^\/([a-z_]+)(?:@\w+)?(?:\s+(.*))?$/i.exec(text);
+  if (command) {
+    const name = (command[1] ?? '').toLowerCase();
+    const argument = (command[2] ?? '').trim();
+    switch (name) {
+      case 'start': {
+        const actions: ResponderAction[] = [];
+        const referral = REFERRAL.exec(argument)?.[1];
+        if (referral && !hasReferrer) actions.push({ type: 'set_referrer', code: referral });
+        actions.push({ type: 'reply', text: textOf(config, 'greeting', language) });
+        return actions;
+      }
+      case 'help':
+        return [{ type: 'reply', text: textOf(config, 'helpText', language) }];
+      case 'contact':
+        return [{ type: 'reply', text: config.managerContact || textOf(config, 'contact', language) }];
+      case 'escalate':
+        return escalate(config, language, 'command');
+      case 'language':
+        return [
+          {
+            type: 'reply',
+            text: textOf(config, 'chooseLanguage', language),
+            buttons: [
+              config.languages.map((code) => ({
+                text: LANGUAGE_NAMES[code] ?? code,
+                callbackData: `lang:${code}`,
+              })),
+            ],
+          },
+        ];
+      default:
+        return [{ type: 'reply', text: textOf(config, 'unknownCommand', language) }];
+    }
+  }
+  const lowered = text.toLowerCase();
+  if (config.escalationKeywords.some((keyword) => keyword && lowered.includes(keyword.toLowerCase()))) {
+    return escalate(config, language, 'keyword');
+  }
+  return [
+    {
+      type: 'reply',
+      text: textOf(config, 'fallback', language),
+      buttons: [
+        [
+          {
+            text: language === 'ru' ? 'Связаться с человеком' : 'Talk to a person',
+            callbackData: 'escalate',
+          },
+        ],
+      ],
+    },
+  ];
+};
+
+function escalate(
+  config: ResponderConfig,
+  language: string,
+  source: 'command' | 'keyword',
+): ResponderAction[] {
+  return [
+    {
+      type: 'escalate',
+      reason: source === 'command' ? 'customer asked for a person' : 'escalation keyword',
+      source,
+    },
+    { type: 'reply', text: textOf(config, 'escalated', language) },
+  ];
+}
