@@ -25,17 +25,19 @@ const workspaceParam = z.object({ ws: z.uuid() });
  *    (or `X-Api-Key`); none or invalid → 401 on non-public routes;
  * 2. workspace routes: the caller must belong to the `:ws` workspace — otherwise 404, the
  *    same answer as a workspace that does not exist, so ids of other tenants leak nothing;
- * 3. a member below the route's role → 403.
+ * 3. a member below the route's role → 403; an API key on a route with `apiKeys: false` → 403.
  */
 export function createAccessCheck(ctx: AppContext) {
   return async function checkAccess(request: FastifyRequest, access: RouteAccess): Promise<void> {
-    const credentials = credentialsOf(request);
     if (access === 'public') {
       // Public routes still learn who calls when credentials are valid (e.g. /api/auth/me-like
-      // pages), but never fail on them.
+      // pages), but never fail on them — not even on a malformed header (say, the Basic
+      // credentials of a proxy in front).
+      const credentials = optionalCredentialsOf(request);
       if (credentials) request.actor = await authenticate(ctx, credentials).catch(() => undefined);
       return;
     }
+    const credentials = credentialsOf(request);
     if (!credentials)
       throw new AppError('UNAUTHENTICATED', { message: 'Sign in first (missing Authorization header)' });
     const actor = await authenticate(ctx, credentials);
@@ -49,6 +51,9 @@ export function createAccessCheck(ctx: AppContext) {
     if (!params.success) throw new AppError('NOT_FOUND', { message: 'Workspace not found' });
     const role = await roleOf(ctx, actor, params.data.ws);
     if (!role) throw new AppError('NOT_FOUND', { message: 'Workspace not found' });
+    if (actor.type === 'api_key' && access.apiKeys === false) {
+      throw new AppError('FORBIDDEN', { message: 'API keys cannot call this route; only a member can' });
+    }
     request.workspaceRole = role;
     if (!hasRole(role, access.role)) {
       throw new AppError('FORBIDDEN', {
@@ -60,6 +65,15 @@ export function createAccessCheck(ctx: AppContext) {
 }
 
 type Credentials = { kind: 'jwt'; token: string } | { kind: 'api_key'; secret: string };
+
+/** Like credentialsOf, but a malformed header counts as none. */
+function optionalCredentialsOf(request: FastifyRequest): Credentials | undefined {
+  try {
+    return credentialsOf(request);
+  } catch {
+    return undefined;
+  }
+}
 
 function credentialsOf(request: FastifyRequest): Credentials | undefined {
   const apiKeyHeader = request.headers['x-api-key'];

@@ -104,6 +104,9 @@ export async function updateProfile(
     const [after] = await tx
       .update(users)
       .set({
+        // Always something to set: an empty patch (`{}`) is valid input, and drizzle throws
+        // "No values to set" on an empty SET (a 500 before).
+        updatedAt: new Date(),
         ...(options.name === undefined ? {} : { name: options.name.trim() }),
         ...(options.language === undefined ? {} : { language: options.language }),
       })

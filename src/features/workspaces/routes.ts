@@ -263,7 +263,8 @@ export function registerWorkspaceRoutes(app: App, ctx: AppContext) {
   app.post(
     '/api/workspaces/:ws/leave',
     {
-      config: { access: { role: 'viewer' } },
+      // Only a person is a member who can leave; a key is revoked instead.
+      config: { access: { role: 'viewer', apiKeys: false } },
       schema: {
         tags,
         security,

@@ -113,6 +113,9 @@ export async function updateWorkspace(
     const [after] = await tx
       .update(workspaces)
       .set({
+        // Always something to set: an empty patch (`{}`) is valid input, and drizzle throws
+        // "No values to set" on an empty SET (a 500 before).
+        updatedAt: new Date(),
         ...(patch.name === undefined ? {} : { name: patch.name.trim() }),
         ...(slug === undefined ? {} : { slug }),
         ...(patch.timezone === undefined ? {} : { timezone: patch.timezone }),

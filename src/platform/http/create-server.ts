@@ -23,9 +23,17 @@ import type { Metrics } from '../metrics.ts';
  * without it fails at start-up, so "forgot the auth check" cannot ship.
  * - `public`: anyone (login, webhooks with their own signature check, health).
  * - `user`: any signed-in user (or API key where `apiKey` allows).
- * - `{ role }`: a member of the `:ws` workspace in the URL with at least this role.
+ * - `{ role }`: a member of the `:ws` workspace in the URL with at least this role (an API
+ *   key of that workspace counts as a member with the role of its scopes unless `apiKeys: false`).
  */
-export type RouteAccess = 'public' | 'user' | { role: 'viewer' | 'operator' | 'admin' | 'owner' };
+export type RouteAccess =
+  | 'public'
+  | 'user'
+  | {
+      role: 'viewer' | 'operator' | 'admin' | 'owner';
+      /** `false` for what only a person can do (e.g. leave); API keys then get 403. */
+      apiKeys?: false;
+    };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -80,7 +88,8 @@ export async function createServer(options: ServerOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
-    requestIdHeader: 'x-request-id',
+    // No `requestIdHeader`: with it Fastify takes the header as is and never calls genReqId,
+    // so a malformed id would be logged and echoed unchecked.
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -88,6 +97,9 @@ export async function createServer(options: ServerOptions): Promise<App> {
     trustProxy: true,
     ajv: { customOptions: { removeAdditional: false } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Errors the router raises before any route matches (bad percent-encoding, over-long
+    // parameter) get the one error shape too.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -243,6 +255,14 @@ export function toErrorResponse(error: unknown): ErrorResponse {
   const pgCode = postgresCode(error);
   if (pgCode === '23505') return conflict('Already exists');
   if (pgCode === '23503') return conflict('Refers to something that does not exist');
+  // Text PostgreSQL cannot store: NUL characters (22021 in text columns, 22P05 in jsonb).
+  // Only input carries them, so it is the caller's error; the transaction rolled back.
+  if (pgCode === '22021' || pgCode === '22P05') {
+    return {
+      status: 400,
+      body: { error: { code: 'BAD_REQUEST', message: 'Text must not contain NUL (\\u0000) characters' } },
+    };
+  }
   const fastifyStatus = statusCodeOf(error);
   if (fastifyStatus !== undefined && fastifyStatus >= 400 && fastifyStatus < 500) {
     const message = error instanceof Error ? error.message : 'Bad request';
