@@ -8,6 +8,11 @@ const suites: Record<
     description: 'HTTP API overhead: authenticated workspace read vs a bare Fastify route',
     load: () => import('./api.ts'),
   },
+  telegram: {
+    description:
+      'Telegram path: webhook ingest vs bare Fastify, end to end vs a grammY echo bot, memory per bot, pacing vs 30 msg/s',
+    load: () => import('./telegram.ts'),
+  },
 };
 
 const [name, ...args] = process.argv.slice(2);

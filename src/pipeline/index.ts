@@ -2,6 +2,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { callTelegram } from '../channels/telegram/client.ts';
 import type { AppContext } from '../context.ts';
 import { botConfigVersions } from '../features/bots/schema.ts';
+import { startBroadcastWorker } from '../features/conversations/service.ts';
 import { createIngest, findStaleUpdates, type Ingest } from './ingest.ts';
 import { enqueueProcessing, startProcessor } from './processor.ts';
 import { enqueueSend, type PacingLimits, startSender, sweepOutbox } from './sender.ts';
@@ -51,6 +52,7 @@ export async function startPipeline(ctx: AppContext, options: PipelineOptions): 
       { deliver: (channel, method, params) => callTelegram(ctx, channel, method, params) },
       { pacing: options.pacing },
     );
+    startBroadcastWorker(ctx);
     const sweepAfterMs = options.sweepAfterMs ?? 5000;
     ctx.ports.queue.work(SWEEP_QUEUE, async () => {
       await enqueueProcessing(ctx, await findStaleUpdates(ctx, sweepAfterMs));
