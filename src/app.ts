@@ -2,11 +2,14 @@ import type { AppContext } from './context.ts';
 import { createAccessCheck } from './features/access/check-access.ts';
 import { registerApiKeyRoutes } from './features/api-keys/routes.ts';
 import { registerAuditRoutes } from './features/audit/routes.ts';
+import { registerBotRoutes } from './features/bots/routes.ts';
+import { registerChannelRoutes } from './features/channels/routes.ts';
+import { registerConversationRoutes } from './features/conversations/routes.ts';
 import { registerIdentityRoutes } from './features/identity/routes.ts';
 import { registerSystemPages } from './features/system/pages.ts';
 import { registerSystemRoutes } from './features/system/routes.ts';
 import { registerWorkspaceRoutes } from './features/workspaces/routes.ts';
-import { startPipeline } from './pipeline/index.ts';
+import { type Pipeline, startPipeline } from './pipeline/index.ts';
 import { registerPipelineRoutes } from './pipeline/routes.ts';
 import { type App, createServer } from './platform/http/create-server.ts';
 
@@ -17,6 +20,8 @@ import { type App, createServer } from './platform/http/create-server.ts';
 export interface BuildAppOptions {
   /** Run the background workers (queues) in this process: roles `worker` and `all`. */
   work?: boolean;
+  /** A pipeline started by the caller (main.ts shares it with the Telegram poller). */
+  pipeline?: Pipeline;
 }
 
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
@@ -35,7 +40,14 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerWorkspaceRoutes(app, ctx);
   registerApiKeyRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
-  registerPipelineRoutes(app, ctx, await startPipeline(ctx, { work: options.work ?? true }));
+  registerConversationRoutes(app, ctx);
+  registerBotRoutes(app, ctx);
+  registerChannelRoutes(app, ctx);
+  registerPipelineRoutes(
+    app,
+    ctx,
+    options.pipeline ?? (await startPipeline(ctx, { work: options.work ?? true })),
+  );
   await app.ready();
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import type { BotConfigStore } from './features/bots/config-store.ts';
 import type { Mailer } from './features/mail/service.ts';
 import type { Keys } from './platform/crypto.ts';
 import type { Database, Db } from './platform/db/index.ts';
@@ -18,6 +19,8 @@ export interface AppContext {
   metrics: Metrics;
   mailer: Mailer;
   health: Health;
+  /** Published bot configs, cached in process and invalidated across instances on publish. */
+  botConfigs: BotConfigStore;
   /** Package version, for /health and the OpenAPI document. */
   version: string;
 }

@@ -3,8 +3,11 @@ import path from 'node:path';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
+import { createBotConfigStore } from './features/bots/config-store.ts';
+import { startTelegramPoller } from './features/channels/telegram-poller.ts';
 import { createMailer } from './features/mail/service.ts';
 import { ensureFirstOwner } from './features/system/service.ts';
+import { startPipeline } from './pipeline/index.ts';
 import { deriveKeys, resolveSecret } from './platform/crypto.ts';
 import { type DatabaseOptions, openDatabase } from './platform/db/index.ts';
 import { migrate } from './platform/db/migrate.ts';
@@ -42,6 +45,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     const applied = await migrate(database.db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     const ports = await createPorts({ redisUrl: config.REDIS_URL, prefix: options.redisPrefix, logger });
+    const botConfigs = await createBotConfigStore({ db: database.db, ports, logger });
     const keys = deriveKeys(resolveSecret(config.SWITCHBOARD_SECRET, config.dataDir));
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
     const health = createHealth();
@@ -71,6 +75,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       metrics,
       mailer,
       health,
+      botConfigs,
       version: VERSION,
     };
   } catch (error) {
@@ -80,12 +85,17 @@ export async function createContext(config: Config, options: ContextOptions = {}
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.botConfigs.close();
   await ctx.ports.close();
   await ctx.database.close();
 }
 
+export interface ServerOptions {
+  role?: 'web' | 'worker' | 'all';
+}
+
 /** Starts the server and wires SIGTERM/SIGINT to a graceful shutdown. */
-export async function startServer(config: Config, options: { role?: 'web' | 'worker' | 'all' } = {}) {
+export async function startServer(config: Config, options: ServerOptions = {}) {
   const ctx = await createContext(config);
   const role = options.role ?? 'all';
   const first = await ensureFirstOwner(ctx);
@@ -95,8 +105,13 @@ export async function startServer(config: Config, options: { role?: 'web' | 'wor
     ctx.logger.warn({ setupUrl: first.url }, 'no owner yet: open the setup URL to create one');
     process.stdout.write(`\n  First run: create the owner account at\n  ${first.url}\n\n`);
   }
-  const app = await buildApp(ctx, { work: role !== 'web' });
+  const work = role !== 'web';
+  const pipeline = await startPipeline(ctx, { work });
+  const app = await buildApp(ctx, { work, pipeline });
   if (role !== 'worker') await app.listen({ port: config.PORT, host: config.HOST });
+  // Polled updates go through the same ingest as webhooks: the poller confirms a batch to
+  // Telegram only after ingest has stored it.
+  const poller = work ? await startTelegramPoller(ctx, { onUpdates: pipeline.onTelegramUpdates }) : undefined;
   ctx.logger.info(
     { role, port: config.PORT, database: ctx.database.kind, ports: ctx.ports.kind },
     'switchboard started',
@@ -113,7 +128,9 @@ export async function startServer(config: Config, options: { role?: 'web' | 'wor
     }, config.SHUTDOWN_TIMEOUT_MS);
     force.unref();
     try {
-      // Stop accepting and drain in-flight requests, then workers, then the database.
+      // Stop polling (a batch being stored finishes first), drain in-flight requests, then
+      // workers, then the database.
+      await poller?.stop();
       await app.close();
       await closeContext(ctx);
       ctx.logger.info('stopped');

@@ -1,7 +1,7 @@
-import { and, desc, eq } from 'drizzle-orm';
-import { callTelegram } from '../channels/telegram/client.ts';
+import { deliverTelegram } from '../channels/telegram/client.ts';
+import { chatKeyOf, updateTypeOf } from '../channels/telegram/normalize.ts';
 import type { AppContext } from '../context.ts';
-import { botConfigVersions } from '../features/bots/schema.ts';
+import type { TelegramUpdatesHandler } from '../features/channels/telegram-poller.ts';
 import { startBroadcastWorker } from '../features/conversations/service.ts';
 import { createIngest, findStaleUpdates, type Ingest } from './ingest.ts';
 import { enqueueProcessing, startProcessor } from './processor.ts';
@@ -12,6 +12,8 @@ export const SWEEP_QUEUE = 'pipeline-sweep';
 
 export interface Pipeline {
   ingest: Ingest;
+  /** Feeds long-polled Telegram updates into the same ingest as the webhook. */
+  onTelegramUpdates: TelegramUpdatesHandler;
 }
 
 export interface PipelineOptions {
@@ -21,17 +23,6 @@ export interface PipelineOptions {
   pacing?: PacingLimits;
   /** How old a pending update or outbox row must be before the sweeper re-enqueues it. */
   sweepAfterMs?: number;
-}
-
-/** The published config of a bot, straight from the database. */
-async function loadPublishedConfig(ctx: AppContext, botId: string): Promise<unknown> {
-  const [row] = await ctx.db
-    .select({ config: botConfigVersions.config })
-    .from(botConfigVersions)
-    .where(and(eq(botConfigVersions.botId, botId), eq(botConfigVersions.status, 'published')))
-    .orderBy(desc(botConfigVersions.version))
-    .limit(1);
-  return row?.config ?? {};
 }
 
 /**
@@ -44,12 +35,12 @@ export async function startPipeline(ctx: AppContext, options: PipelineOptions): 
   if (options.work) {
     startProcessor(ctx, {
       responder: options.responder ?? simpleResponder,
-      loadConfig: (botId) => loadPublishedConfig(ctx, botId),
+      loadConfig: async (botId) => (await ctx.botConfigs.getPublished(botId)).config,
       onOutbox: (channelId, chatId) => enqueueSend(ctx, channelId, chatId),
     });
     startSender(
       ctx,
-      { deliver: (channel, method, params) => callTelegram(ctx, channel, method, params) },
+      { deliver: (channel, method, params) => deliverTelegram(ctx, channel, method, params) },
       { pacing: options.pacing },
     );
     startBroadcastWorker(ctx);
@@ -60,5 +51,20 @@ export async function startPipeline(ctx: AppContext, options: PipelineOptions): 
     });
     await ctx.ports.queue.repeat(SWEEP_QUEUE, 'sweep', Math.max(1000, sweepAfterMs), {});
   }
-  return { ingest };
+  return {
+    ingest,
+    onTelegramUpdates: (channel, updates) =>
+      ingest.accept(
+        updates.map((update) => {
+          const payload: Record<string, unknown> = { ...update };
+          return {
+            channelId: channel.id,
+            updateId: update.update_id,
+            chatKey: chatKeyOf(payload),
+            updateType: updateTypeOf(payload),
+            payload,
+          };
+        }),
+      ),
+  };
 }

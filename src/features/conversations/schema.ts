@@ -112,3 +112,46 @@ export const messages = pgTable(
       .where(sql`direction = 'in' and source_update_id is not null`),
   ],
 );
+
+/** Who a broadcast goes to, besides "active contacts of the channel" which always applies. */
+export interface BroadcastFilter {
+  /** The contact's chosen language, else its Telegram language code. */
+  language?: string;
+  referrer?: string;
+  /** ISO 8601; only contacts seen after it. */
+  lastSeenAfter?: string;
+}
+
+export type BroadcastStatus = 'queued' | 'running' | 'done' | 'cancelled';
+
+/**
+ * One text sent to a segment of a channel's contacts. The fan-out writes one outbox row per
+ * contact keyed `b<id>:<contactId>:<n>`, so progress is counted from the outbox and a retried
+ * job never sends twice.
+ */
+export const broadcasts = pgTable(
+  'broadcasts',
+  {
+    id: idColumn(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    channelId: uuid('channel_id')
+      .notNull()
+      .references(() => channels.id, { onDelete: 'cascade' }),
+    text: text('text').notNull(),
+    filter: jsonb('filter').$type<BroadcastFilter>().notNull().default({}),
+    status: text('status').$type<BroadcastStatus>().notNull().default('queued'),
+    /** Contacts in the segment, known once the fan-out starts. */
+    total: integer('total').notNull().default(0),
+    /** Outbox rows written so far. */
+    queued: integer('queued').notNull().default(0),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    index('broadcasts_workspace_idx').on(t.workspaceId, t.createdAt),
+    check('broadcasts_status_check', sql`${t.status} in ('queued','running','done','cancelled')`),
+  ],
+);
