@@ -1,14 +1,11 @@
 import { and, eq } from 'drizzle-orm';
-import { Api } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegram } from '../../testkit/src/fake-telegram.ts';
 import { startTestApp, type TestApp } from '../../testkit/src/start-app.ts';
+import { seedTelegramBot } from '../../testkit/src/telegram-bot.ts';
 import { createTestWorkspace, signUp } from '../../testkit/src/users.ts';
-import { defaultBotConfig } from '../features/bots/bot-config.ts';
-import { botConfigVersions, bots } from '../features/bots/schema.ts';
-import { channels } from '../features/channels/schema.ts';
+import { type BotConfigInput, defaultBotConfig } from '../features/bots/bot-config.ts';
 import { contacts, conversations, messages } from '../features/conversations/schema.ts';
-import { encryptSecret, randomToken } from '../platform/crypto.ts';
 import { splitText } from './outgoing.ts';
 import { inboxUpdates, outbox } from './schema.ts';
 
@@ -25,17 +22,12 @@ afterAll(async () => {
 });
 
 /** A bot with a Telegram channel in webhook mode, registered with the fake like Telegram would be. */
-async function connectBot(config: Parameters<typeof defaultBotConfig>[0] = {}) {
+async function connectBot(config: BotConfigInput = {}) {
   const owner = await signUp(app);
   const workspaceId = await createTestWorkspace(app, owner);
-  const telegramBot = fake.addBot({ username: `shop_${randomToken(4).replace(/[^a-z0-9]/gi, '')}_bot` });
-  const [bot] = await app.ctx.db.insert(bots).values({ workspaceId, name: 'Shop bot' }).returning();
-  if (!bot) throw new Error('no bot');
-  await app.ctx.db.insert(botConfigVersions).values({
+  return seedTelegramBot(app.ctx, fake, {
     workspaceId,
-    botId: bot.id,
-    version: 1,
-    status: 'published',
+    webhookBaseUrl: app.url,
     config: {
       language: 'en',
       greeting: { en: 'Welcome to the shop!' },
@@ -43,28 +35,6 @@ async function connectBot(config: Parameters<typeof defaultBotConfig>[0] = {}) {
       ...config,
     },
   });
-  const secret = randomToken(24);
-  const [channel] = await app.ctx.db
-    .insert(channels)
-    .values({
-      workspaceId,
-      botId: bot.id,
-      type: 'telegram',
-      mode: 'webhook',
-      externalId: String(telegramBot.id),
-      username: telegramBot.username,
-      encryptedToken: encryptSecret(app.ctx.keys.encryption, telegramBot.token),
-      webhookSecret: secret,
-    })
-    .returning();
-  if (!channel) throw new Error('no channel');
-  await new Api(telegramBot.token, { apiRoot: fake.url }).setWebhook(
-    `${app.url}/hooks/telegram/${channel.id}`,
-    {
-      secret_token: secret,
-    },
-  );
-  return { token: telegramBot.token, channel, bot, workspaceId };
 }
 
 const customer = (id: number) => ({ id, first_name: 'Ann', username: `ann${id}`, language_code: 'en' });

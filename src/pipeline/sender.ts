@@ -54,7 +54,7 @@ export async function enqueueSend(
 
 /**
  * Consumes the send queue: for one chat at a time, delivers queued outbox rows in order,
- * paced per bot, per chat and per group through the rate-limiter port (so with REDIS_URL the
+ * paced per bot, per chat and per group through the pacer port (so with REDIS_URL the
  * limits hold across instances). 429 → wait retry_after; 5xx/network → exponential backoff;
  * 403 (blocked) → contact blocked, the chat's queue failed; other 4xx → failed.
  */
@@ -64,44 +64,33 @@ export function startSender(
   options: { concurrency?: number; pacing?: PacingLimits } = {},
 ) {
   const pacing = options.pacing ?? DEFAULT_PACING;
-  const perBot = ctx.ports.rateLimiter.limiter({
-    name: 'send-bot',
-    points: pacing.perBotPerSecond,
-    durationSeconds: 1,
-  });
-  const perChat = ctx.ports.rateLimiter.limiter({
-    name: 'send-chat',
-    points: pacing.perChatPerSecond,
-    durationSeconds: 1,
-  });
-  const perGroup = ctx.ports.rateLimiter.limiter({
-    name: 'send-group',
-    points: pacing.perGroupPerMinute,
-    durationSeconds: 60,
-  });
   const sent = ctx.metrics.counter('switchboard_outbox_total', 'Outbox deliveries by channel and outcome', [
     'channel',
     'outcome',
   ] as const);
 
-  /** Waits for a pacing slot; returns ms to come back later when the wait would be long. */
+  // A hair under the documented rates: Telegram measures on arrival, and requests sent on
+  // exact slot boundaries can arrive bunched by network jitter.
+  const SAFETY = 1.02;
+  const chatRule = { intervalMs: (1000 / pacing.perChatPerSecond) * SAFETY, burst: 3 };
+  const groupRule = { intervalMs: (60_000 / pacing.perGroupPerMinute) * SAFETY, burst: 3 };
+  const botRule = { intervalMs: (1000 / pacing.perBotPerSecond) * SAFETY };
+
+  /**
+   * Waits for the row's pacing slots (chat, group, bot) through the pacer port, which with
+   * REDIS_URL is shared by every instance. Returns ms to come back later when the chat's next
+   * slot is far off, so a long queue in one chat does not hold a worker.
+   */
   async function pace(row: OutboxRow): Promise<number> {
     if (row.method === 'answerCallbackQuery') return 0; // not a message: no flood limit applies
-    for (;;) {
-      const chat = await perChat.consume(`${row.channelId}:${row.chatId}`);
-      if (!chat.allowed) {
-        if (chat.retryAfterMs > 1500) return chat.retryAfterMs;
-        await sleep(chat.retryAfterMs);
-        continue;
-      }
-      if (row.chatId.startsWith('-')) {
-        const group = await perGroup.consume(`${row.channelId}:${row.chatId}`);
-        if (!group.allowed) return group.retryAfterMs;
-      }
-      const bot = await perBot.consume(row.channelId);
-      if (bot.allowed) return 0;
-      await sleep(bot.retryAfterMs);
-    }
+    const chatKey = `${row.channelId}:${row.chatId}`;
+    let wait = await ctx.ports.pacer.reserve(`chat:${chatKey}`, chatRule);
+    if (row.chatId.startsWith('-'))
+      wait = Math.max(wait, await ctx.ports.pacer.reserve(`group:${chatKey}`, groupRule));
+    if (wait > 2000) return wait;
+    await sleep(wait);
+    await sleep(await ctx.ports.pacer.reserve(`bot:${row.channelId}`, botRule));
+    return 0;
   }
 
   async function drain(channelId: string, chatId: string, keepAlive: () => Promise<void>): Promise<void> {
@@ -122,10 +111,14 @@ export function startSender(
       }
       // `sending` before the call: if the process dies during it, the row is left ambiguous
       // and never sent a second time (see the sweeper).
-      await ctx.db
+      // Conditional: a row cancelled (broadcast cancel) while this worker waited for its slot
+      // stays cancelled.
+      const [claimed] = await ctx.db
         .update(outbox)
         .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1` })
-        .where(eq(outbox.id, row.id));
+        .where(and(eq(outbox.id, row.id), eq(outbox.status, 'queued')))
+        .returning({ id: outbox.id });
+      if (!claimed) continue;
       const result = await deps.deliver(channel, row.method, row.params);
       const next = await settle(ctx, channel, row, result);
       sent.labels(channel.type, next.outcome).inc();

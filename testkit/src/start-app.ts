@@ -16,6 +16,8 @@ import type { App } from '../../src/platform/http/create-server.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 
 export interface TestApp {
+  /** What a second instance needs to share this one's state. */
+  shared: { id: string; pgSchema: string | undefined; secret: string };
   /** Base URL of the listening server, e.g. http://127.0.0.1:41234 */
   url: string;
   app: App;
@@ -46,6 +48,12 @@ export interface ApiResponse {
 export interface StartTestAppOptions {
   /** Extra environment (on top of the test defaults). */
   env?: Record<string, string>;
+  /**
+   * Start a second instance of the scaled shape: the same PostgreSQL schema, Redis prefix and
+   * secret as `shareWith` (needs TEST_DATABASE_URL and TEST_REDIS_URL). Closing it leaves the
+   * shared state to the first app.
+   */
+  shareWith?: TestApp;
 }
 
 let pgliteTemplate: Promise<Blob> | undefined;
@@ -73,18 +81,22 @@ function migratedPgliteTemplate(): Promise<Blob> {
  * (with a key prefix of its own). `close()` drops what it created.
  */
 export async function startTestApp(options: StartTestAppOptions = {}): Promise<TestApp> {
-  const id = randomBytes(6).toString('hex');
+  if (options.shareWith && !(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL)) {
+    throw new Error('shareWith needs TEST_DATABASE_URL and TEST_REDIS_URL');
+  }
+  const id = options.shareWith?.shared.id ?? randomBytes(6).toString('hex');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'switchboard-test-'));
   const databaseUrl = process.env.TEST_DATABASE_URL;
   const redisUrl = process.env.TEST_REDIS_URL;
   const pgSchema = databaseUrl ? `t_${id}` : undefined;
+  const secret = options.shareWith?.shared.secret ?? `test-secret-${id}-${'x'.repeat(32)}`;
   const config = loadConfig(
     {
       NODE_ENV: 'test',
       PORT: '0',
       HOST: '127.0.0.1',
       SWITCHBOARD_DATA_DIR: dataDir,
-      SWITCHBOARD_SECRET: `test-secret-${id}-${'x'.repeat(32)}`,
+      SWITCHBOARD_SECRET: secret,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
@@ -127,7 +139,9 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     return { status: response.status, headers: response.headers, body: parsed, json };
   };
 
+  const owner = options.shareWith === undefined;
   return {
+    shared: { id, pgSchema, secret },
     url,
     app,
     ctx,
@@ -136,7 +150,7 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     close: async () => {
       await app.close();
       await closeContext(ctx);
-      if (databaseUrl && pgSchema) await dropSchema(databaseUrl, pgSchema);
+      if (owner && databaseUrl && pgSchema) await dropSchema(databaseUrl, pgSchema);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

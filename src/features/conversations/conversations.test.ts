@@ -345,10 +345,19 @@ describe('broadcasts', () => {
     });
     expect(cancelled.status).toBe(200);
     expect(cancelled.json.status).toBe('cancelled');
-    const rows = await app.ctx.db
-      .select({ status: outbox.status, error: outbox.error })
-      .from(outbox)
-      .where(like(outbox.idempotencyKey, `b${String(created.json.id)}:%`));
+    const settled = async () => {
+      const rows = await app.ctx.db
+        .select({ status: outbox.status, error: outbox.error })
+        .from(outbox)
+        .where(like(outbox.idempotencyKey, `b${String(created.json.id)}:%`));
+      return rows.some((row) => row.status === 'sending') ? undefined : rows;
+    };
+    let rows = await settled();
+    for (let tries = 0; !rows && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      rows = await settled();
+    }
+    if (!rows) throw new Error('a broadcast message stayed in flight');
     // Cancelled right away: whatever had not gone out yet fails as cancelled, nothing stays pending.
     for (const row of rows)
       expect(row.status === 'sent' || (row.status === 'failed' && row.error === 'cancelled')).toBe(true);

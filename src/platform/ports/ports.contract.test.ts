@@ -547,6 +547,29 @@ function describePortsContract(name: string, makePorts: MakePorts, options: Cont
       });
     });
 
+    describe('pacer', () => {
+      it('spaces slots evenly after the burst, per key', async () => {
+        const ports = await open();
+        const rule = { intervalMs: 100, burst: 3 };
+        const waits: number[] = [];
+        for (let i = 0; i < 6; i++) waits.push(await ports.pacer.reserve('chat', rule));
+        // Three at once, then one every interval.
+        expect(waits.slice(0, 3)).toEqual([0, 0, 0]);
+        for (const [index, wait] of waits.slice(3).entries()) {
+          expect(wait).toBeGreaterThan(100 * (index + 1) - 30);
+          expect(wait).toBeLessThanOrEqual(100 * (index + 1));
+        }
+        expect(await ports.pacer.reserve('other', rule)).toBe(0);
+      });
+
+      it.runIf(options.crossInstance)('shares slots between instances of one prefix', async () => {
+        const [a, b] = await openPair();
+        const rule = { intervalMs: 1000 };
+        expect(await a.pacer.reserve('bot', rule)).toBe(0);
+        expect(await b.pacer.reserve('bot', rule)).toBeGreaterThan(900);
+      });
+    });
+
     describe('locks', () => {
       it('gives a key to one holder at a time and back after release', async () => {
         const ports = await open();

@@ -111,6 +111,25 @@ export interface CachePort {
   close(): Promise<void>;
 }
 
+// ─── Pacer ───────────────────────────────────────────────────────────────────
+
+export interface PaceRule {
+  /** Spacing between slots: 1000 / rate-per-second. */
+  intervalMs: number;
+  /** Slots that may be taken at once after a quiet period (default 1: evenly spaced). */
+  burst?: number;
+}
+
+/**
+ * Evenly spaced slots (the generic cell rate algorithm): unlike fixed windows, never lets two
+ * windows' worth through back to back at a boundary, so a sender kept at the slot rate stays
+ * under a token-bucket limit like Telegram's.
+ */
+export interface PacerPort {
+  /** Reserves the next slot for `key`; resolves to the ms to wait before using it (0 = now). */
+  reserve(key: string, rule: PaceRule): Promise<number>;
+}
+
 // ─── Locks ───────────────────────────────────────────────────────────────────
 
 export interface Lease {
@@ -139,6 +158,7 @@ export interface Ports {
   rateLimiter: RateLimiterPort;
   cache: CachePort;
   locks: LockPort;
+  pacer: PacerPort;
   /** For /health: resolves when the backing store answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,7 @@ import type { Ports } from '../types.ts';
 import { closeClient } from './close-client.ts';
 import { RedisCache } from './redis-cache.ts';
 import { RedisLocks } from './redis-locks.ts';
+import { RedisPacer } from './redis-pacer.ts';
 import { RedisPubSub } from './redis-pub-sub.ts';
 import { RedisQueue } from './redis-queue.ts';
 import { RedisRateLimiter } from './redis-rate-limiter.ts';
@@ -49,6 +50,7 @@ export async function createRedisPorts(options: {
     rateLimiter: new RedisRateLimiter(client, { prefix }),
     cache,
     locks: new RedisLocks(client, { prefix }),
+    pacer: new RedisPacer(client, { prefix }),
     ping: async () => {
       await client.ping();
     },
