@@ -202,7 +202,7 @@ describe.runIf(process.env.SWITCHBOARD_CRASH_TEST === '1')('crash recovery', () 
     // Every update now stored; wait until every chat got its replies (or the sweeper settled).
     const replies = () => tokens.reduce((sum, token) => sum + fake.sentMessages(token).length, 0);
     let previous = -1;
-    for (let stable = 0; stable < 6; ) {
+    for (let stable = 0; stable < 12; ) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const now = replies();
       stable = now === previous && now > 0 ? stable + 1 : 0;
@@ -241,7 +241,7 @@ describe.runIf(process.env.SWITCHBOARD_CRASH_TEST === '1')('crash recovery', () 
         .groupBy(outbox.status);
       const byStatus = Object.fromEntries(statuses.map((row) => [row.status, row.count]));
       // One reply row per update; those in flight at the kill are `unknown` rather than resent.
-      expect((byStatus.sent ?? 0) + (byStatus.unknown ?? 0)).toBe(total);
+      expect((byStatus.sent ?? 0) + (byStatus.unknown ?? 0), JSON.stringify(byStatus)).toBe(total);
       expect(byStatus.sent).toBe(replies());
       expect(byStatus.unknown ?? 0).toBeLessThan(50);
     } finally {

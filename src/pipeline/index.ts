@@ -3,6 +3,7 @@ import { chatKeyOf, updateTypeOf } from '../channels/telegram/normalize.ts';
 import type { AppContext } from '../context.ts';
 import type { TelegramUpdatesHandler } from '../features/channels/telegram-poller.ts';
 import { startBroadcastWorker } from '../features/conversations/service.ts';
+import { createChannelCache } from './channel-cache.ts';
 import { createIngest, findStaleUpdates, type Ingest } from './ingest.ts';
 import { enqueueProcessing, startProcessor } from './processor.ts';
 import { enqueueSend, type PacingLimits, startSender, sweepOutbox } from './sender.ts';
@@ -31,16 +32,18 @@ export interface PipelineOptions {
  * left behind, so a restart recovers without losing or repeating work.
  */
 export async function startPipeline(ctx: AppContext, options: PipelineOptions): Promise<Pipeline> {
+  const channels = await createChannelCache(ctx);
   const ingest = createIngest(ctx, { onStored: (rows) => enqueueProcessing(ctx, rows) });
   if (options.work) {
     startProcessor(ctx, {
       responder: options.responder ?? simpleResponder,
-      loadConfig: async (botId) => (await ctx.botConfigs.getPublished(botId)).config,
+      loadBot: (botId) => ctx.botConfigs.getPublished(botId),
+      channels,
       onOutbox: (channelId, chatId) => enqueueSend(ctx, channelId, chatId),
     });
     startSender(
       ctx,
-      { deliver: (channel, method, params) => deliverTelegram(ctx, channel, method, params) },
+      { channels, deliver: (channel, method, params) => deliverTelegram(ctx, channel, method, params) },
       { pacing: options.pacing },
     );
     startBroadcastWorker(ctx);

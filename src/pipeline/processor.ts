@@ -7,10 +7,10 @@ import {
   type TelegramUser,
 } from '../channels/telegram/normalize.ts';
 import type { AppContext } from '../context.ts';
-import { bots } from '../features/bots/schema.ts';
-import { channels } from '../features/channels/schema.ts';
+import type { channels } from '../features/channels/schema.ts';
 import { contacts, conversations, messages } from '../features/conversations/schema.ts';
 import type { DbOrTx } from '../platform/db/index.ts';
+import type { ChannelCache } from './channel-cache.ts';
 import { runExclusive } from './exclusive.ts';
 import type { StoredUpdate } from './ingest.ts';
 import { type OutgoingMessage, queueOutgoing } from './outgoing.ts';
@@ -30,8 +30,9 @@ const jobSchema = z.object({ channelId: z.uuid(), chatKey: z.string(), retry: z.
 
 export interface ProcessorDeps {
   responder: Responder;
-  /** The bot's published config (raw JSON; read tolerantly). */
-  loadConfig: (botId: string) => Promise<unknown>;
+  /** The bot's published config (raw JSON; read tolerantly) and whether it is active. */
+  loadBot: (botId: string) => Promise<{ status: 'active' | 'paused'; config: unknown }>;
+  channels: ChannelCache;
   /** Called after replies were committed to the outbox. */
   onOutbox: (channelId: string, chatId: string) => Promise<void>;
 }
@@ -75,8 +76,10 @@ async function drainChat(
   chatKey: string,
   keepAlive: () => Promise<void>,
 ) {
+  // Pending rows are read in pages. A short page means the chat is drained: an update stored
+  // after the read has its own job, which takes the lock once this one lets go.
   for (;;) {
-    const [row] = await ctx.db
+    const rows = await ctx.db
       .select()
       .from(inboxUpdates)
       .where(
@@ -87,28 +90,43 @@ async function drainChat(
         ),
       )
       .orderBy(asc(inboxUpdates.updateId))
-      .limit(1);
-    if (!row) return;
-    const started = performance.now();
-    try {
-      await processUpdate(ctx, deps, row);
-    } catch (error) {
-      await ctx.db
-        .update(inboxUpdates)
-        .set({
-          attempts: sql`${inboxUpdates.attempts} + 1`,
-          error: error instanceof Error ? error.message : String(error),
-        })
-        .where(eq(inboxUpdates.id, row.id));
-      throw error;
+      .limit(PAGE);
+    for (const row of rows) {
+      if (row.attempts >= MAX_ATTEMPTS) {
+        // An update that failed this often would block its chat for good: set it aside
+        // (kept with its error for inspection) and go on with the next.
+        await ctx.db.update(inboxUpdates).set({ processedAt: new Date() }).where(eq(inboxUpdates.id, row.id));
+        ctx.logger.error(
+          { channelId, updateId: row.updateId, error: row.error },
+          'update set aside after repeated failures',
+        );
+        continue;
+      }
+      const started = performance.now();
+      try {
+        await processUpdate(ctx, deps, row);
+      } catch (error) {
+        await ctx.db
+          .update(inboxUpdates)
+          .set({
+            attempts: sql`${inboxUpdates.attempts} + 1`,
+            error: error instanceof Error ? error.message : String(error),
+          })
+          .where(eq(inboxUpdates.id, row.id));
+        throw error;
+      }
+      ctx.logger.debug(
+        { channelId, updateId: row.updateId, ms: performance.now() - started },
+        'update processed',
+      );
+      await keepAlive();
     }
-    ctx.logger.debug(
-      { channelId, updateId: row.updateId, ms: performance.now() - started },
-      'update processed',
-    );
-    await keepAlive();
+    if (rows.length < PAGE) return;
   }
 }
+
+const PAGE = 20;
+const MAX_ATTEMPTS = 5;
 
 type InboxRow = typeof inboxUpdates.$inferSelect;
 
@@ -122,21 +140,16 @@ async function markProcessed(db: DbOrTx, inboxId: number): Promise<boolean> {
 }
 
 async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow): Promise<void> {
-  const [target] = await ctx.db
-    .select({ channel: channels, botStatus: bots.status })
-    .from(channels)
-    .innerJoin(bots, eq(bots.id, channels.botId))
-    .where(eq(channels.id, row.channelId));
+  const channel = await deps.channels.get(row.channelId);
   const inbound = readUpdate(row.payload);
   if (
-    !target ||
+    !channel ||
     (inbound.kind !== 'message' && inbound.kind !== 'callback' && inbound.kind !== 'membership')
   ) {
     // Stored raw for later features and analytics; nothing acts on it now.
     await markProcessed(ctx.db, row.id);
     return;
   }
-  const { channel } = target;
   if (inbound.kind === 'membership') {
     await ctx.db.transaction(async (tx) => {
       const { row: contact } = await upsertContact(tx, channel, inbound.from);
@@ -148,16 +161,18 @@ async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow
     return;
   }
 
-  // 1. Store: contact, conversation and the message, idempotently (a retry finds them).
-  const stored = await ctx.db.transaction((tx) => storeInbound(tx, channel, row, inbound));
+  // 1. Store: contact, conversation and the message. Each statement is idempotent on its own
+  // (upserts, insert-or-ignore), so no transaction is needed: a retry finds what is there.
+  const stored = await storeInbound(ctx.db, channel, row, inbound);
   const { contact, conversation } = stored;
 
   // 2. Decide the answer, outside any transaction (a responder may take seconds).
-  const config = readResponderConfig(await deps.loadConfig(channel.botId));
+  const bot = await deps.loadBot(channel.botId);
+  const config = readResponderConfig(bot.config);
   const language = languageOf(config, contact);
   let actions: ResponderAction[] = [];
   const botSpeaks =
-    target.botStatus === 'active' && conversation.mode !== 'waiting' && conversation.mode !== 'human';
+    bot.status === 'active' && conversation.mode !== 'waiting' && conversation.mode !== 'human';
   const responderInbound = toResponderInbound(inbound);
   if (inbound.kind === 'message' && inbound.edited) {
     actions = [];
@@ -171,25 +186,32 @@ async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow
       ? [{ type: 'reply', text: textOf(config, 'throttled', language) }]
       : [];
   } else if (responderInbound) {
-    const memory = await ctx.db
-      .select({ direction: messages.direction, text: messages.text })
-      .from(messages)
-      .where(eq(messages.conversationId, conversation.id))
-      .orderBy(desc(messages.createdAt))
-      .limit(config.memoryWindow);
     actions = await deps.responder({
       config,
       language,
       inbound: responderInbound,
       isFirstContact: stored.isNewContact,
       hasReferrer: contact.referrer !== null,
-      memory: memory.reverse(),
+      loadMemory: async () => {
+        const memory = await ctx.db
+          .select({ direction: messages.direction, text: messages.text })
+          .from(messages)
+          .where(eq(messages.conversationId, conversation.id))
+          .orderBy(desc(messages.createdAt))
+          .limit(config.memoryWindow);
+        return memory.reverse();
+      },
     });
   }
 
   // 3. Commit the effects and mark the update done in one transaction: replies exist once.
   const queued = await ctx.db.transaction(async (tx) => {
     if (!(await markProcessed(tx, row.id))) return 0;
+    // Counters move here, under the exactly-once guard of markProcessed: a retried update
+    // counts once.
+    if (inbound.kind === 'message' && !inbound.edited) {
+      await countMessage(tx, contact.id, conversation.id, stored.summary);
+    }
     return applyActions(tx, {
       channel,
       conversation,
@@ -283,7 +305,7 @@ async function storeInbound(
       : { type: 'callback', text: inbound.data, payload: { callbackQueryId: inbound.id } };
   const payload =
     inbound.kind === 'message' && inbound.edited ? { ...described.payload, edited: true } : described.payload;
-  const inserted = await tx
+  await tx
     .insert(messages)
     .values({
       workspaceId: channel.workspaceId,
@@ -300,24 +322,28 @@ async function storeInbound(
     .onConflictDoNothing({
       target: [messages.conversationId, messages.sourceUpdateId],
       where: sql`direction = 'in' and source_update_id is not null`,
+    });
+  return {
+    contact,
+    conversation,
+    isNewContact: isNew,
+    summary: described.text?.slice(0, 200) ?? `[${described.type}]`,
+  };
+}
+
+async function countMessage(tx: DbOrTx, contactId: string, conversationId: string, summary: string) {
+  await tx
+    .update(contacts)
+    .set({ messageCount: sql`${contacts.messageCount} + 1` })
+    .where(eq(contacts.id, contactId));
+  await tx
+    .update(conversations)
+    .set({
+      messageCount: sql`${conversations.messageCount} + 1`,
+      lastMessageAt: new Date(),
+      lastMessageText: summary,
     })
-    .returning({ id: messages.id });
-  if (inserted.length > 0 && inbound.kind === 'message') {
-    // Counters move only when the message is new, so a retried update counts once.
-    await tx
-      .update(contacts)
-      .set({ messageCount: sql`${contacts.messageCount} + 1` })
-      .where(eq(contacts.id, contact.id));
-    await tx
-      .update(conversations)
-      .set({
-        messageCount: sql`${conversations.messageCount} + 1`,
-        lastMessageAt: new Date(),
-        lastMessageText: described.text?.slice(0, 200) ?? `[${described.type}]`,
-      })
-      .where(eq(conversations.id, conversation.id));
-  }
-  return { contact, conversation, isNewContact: isNew };
+    .where(eq(conversations.id, conversationId));
 }
 
 type Conversation = typeof conversations.$inferSelect;

@@ -26,8 +26,8 @@ export interface ResponderInput {
   inbound: ResponderInbound;
   isFirstContact: boolean;
   hasReferrer: boolean;
-  /** Last messages of the conversation, oldest first (the memory window). */
-  memory: Array<{ direction: 'in' | 'out'; text: string | null }>;
+  /** Last messages of the conversation, oldest first (the memory window); read on demand. */
+  loadMemory: () => Promise<Array<{ direction: 'in' | 'out'; text: string | null }>>;
 }
 
 export type Responder = (input: ResponderInput) => Promise<ResponderAction[]>;
