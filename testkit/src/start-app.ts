@@ -54,6 +54,8 @@ export interface StartTestAppOptions {
    * shared state to the first app.
    */
   shareWith?: TestApp;
+  /** Run the queue workers in this app (default true); false is the `web` role: ingest only. */
+  work?: boolean;
 }
 
 let pgliteTemplate: Promise<Blob> | undefined;
@@ -112,7 +114,7 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     redisPrefix: `test-${id}`,
     defaultMetrics: false,
   });
-  const app = await buildApp(ctx);
+  const app = await buildApp(ctx, { work: options.work ?? true });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

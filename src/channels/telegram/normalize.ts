@@ -83,18 +83,18 @@ export function updateTypeOf(update: Record<string, unknown>): string {
   );
 }
 
+const chatCarrier = z.looseObject({
+  chat: z.looseObject({ id: z.number() }).optional(),
+  message: z.looseObject({ chat: z.looseObject({ id: z.number() }) }).optional(),
+  from: z.looseObject({ id: z.number() }).optional(),
+  user: z.looseObject({ id: z.number() }).optional(),
+});
+
 /** The chat an update belongs to, as its processing order key ('' when it has none). */
 export function chatKeyOf(update: Record<string, unknown>): string {
   for (const value of Object.values(update)) {
     if (typeof value !== 'object' || value === null) continue;
-    const nested = z
-      .looseObject({
-        chat: z.looseObject({ id: z.number() }).optional(),
-        message: z.looseObject({ chat: z.looseObject({ id: z.number() }) }).optional(),
-        from: z.looseObject({ id: z.number() }).optional(),
-        user: z.looseObject({ id: z.number() }).optional(),
-      })
-      .safeParse(value);
+    const nested = chatCarrier.safeParse(value);
     if (!nested.success) continue;
     const id =
       nested.data.chat?.id ?? nested.data.message?.chat.id ?? nested.data.from?.id ?? nested.data.user?.id;
