@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import type { Tracker } from './features/analytics/tracker.ts';
 import type { BotConfigStore } from './features/bots/config-store.ts';
 import type { Mailer } from './features/mail/service.ts';
 import type { Keys } from './platform/crypto.ts';
@@ -21,6 +22,8 @@ export interface AppContext {
   health: Health;
   /** Published bot configs, cached in process and invalidated across instances on publish. */
   botConfigs: BotConfigStore;
+  /** Analytics events, buffered and written in batches off the reply path. */
+  analytics: Tracker;
   /** Package version, for /health and the OpenAPI document. */
   version: string;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
+import { createTracker, writeAnalyticsRows } from './features/analytics/tracker.ts';
 import { createBotConfigStore } from './features/bots/config-store.ts';
 import { startTelegramPoller } from './features/channels/telegram-poller.ts';
 import { createMailer } from './features/mail/service.ts';
@@ -59,6 +60,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
         return undefined;
       });
     }
+    const analytics = createTracker({ write: writeAnalyticsRows(database.db), logger, metrics });
     const mailer = createMailer({
       db: database.db,
       logger,
@@ -76,6 +78,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       mailer,
       health,
       botConfigs,
+      analytics,
       version: VERSION,
     };
   } catch (error) {
@@ -86,7 +89,9 @@ export async function createContext(config: Config, options: ContextOptions = {}
 
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.botConfigs.close();
+  // Workers first (their last events), then the events, then the database under them.
   await ctx.ports.close();
+  await ctx.analytics.close();
   await ctx.database.close();
 }
 

@@ -2,6 +2,7 @@
  * Every table of every feature, for Drizzle's relational queries and drizzle-kit.
  * A feature adds its schema module here.
  */
+import * as analytics from './features/analytics/schema.ts';
 import * as apiKeys from './features/api-keys/schema.ts';
 import * as audit from './features/audit/schema.ts';
 import * as bots from './features/bots/schema.ts';
@@ -24,4 +25,5 @@ export const schema = {
   ...channels,
   ...conversations,
   ...pipeline,
+  ...analytics,
 };

@@ -4,6 +4,7 @@ import { FakeTelegram } from '../../testkit/src/fake-telegram.ts';
 import { startTestApp, type TestApp } from '../../testkit/src/start-app.ts';
 import { seedTelegramBot } from '../../testkit/src/telegram-bot.ts';
 import { createTestWorkspace, signUp } from '../../testkit/src/users.ts';
+import { analyticsEvents } from '../features/analytics/schema.ts';
 import { type BotConfigInput, defaultBotConfig } from '../features/bots/bot-config.ts';
 import { contacts, conversations, messages } from '../features/conversations/schema.ts';
 import { splitText } from './outgoing.ts';
@@ -142,6 +143,26 @@ describe('pipeline end to end through the fake Telegram API', () => {
       referrer: 'summer',
       messageCount: 1,
       status: 'active',
+    });
+    const readEvents = async () => {
+      await app.ctx.analytics.flush();
+      return app.ctx.db
+        .select({ type: analyticsEvents.type, data: analyticsEvents.data })
+        .from(analyticsEvents)
+        .where(eq(analyticsEvents.channelId, channel.id));
+    };
+    // message_out is tracked right after the delivery is recorded.
+    await waitForDb(async () => (await readEvents()).length >= 4);
+    const events = await readEvents();
+    expect(events.map((event) => event.type).sort()).toEqual([
+      'command',
+      'contact_new',
+      'message_in',
+      'message_out',
+    ]);
+    expect(events.find((event) => event.type === 'command')?.data).toEqual({
+      command: 'start',
+      referrer: 'summer',
     });
   });
 

@@ -151,13 +151,21 @@ async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow
     return;
   }
   if (inbound.kind === 'membership') {
-    await ctx.db.transaction(async (tx) => {
+    // "kicked" is how a private chat reports that the user blocked the bot.
+    const status = inbound.status === 'kicked' ? 'blocked' : 'active';
+    const outcome = await ctx.db.transaction(async (tx) => {
       const { row: contact } = await upsertContact(tx, channel, inbound.from);
-      // "kicked" is how a private chat reports that the user blocked the bot.
-      const status = inbound.status === 'kicked' ? 'blocked' : 'active';
       await tx.update(contacts).set({ status }).where(eq(contacts.id, contact.id));
-      await markProcessed(tx, row.id);
+      return { contactId: contact.id, done: await markProcessed(tx, row.id) };
     });
+    if (outcome.done && status === 'blocked') {
+      ctx.analytics.track({
+        ...eventScope(channel),
+        contactId: outcome.contactId,
+        type: 'contact_blocked',
+        data: { via: 'my_chat_member' },
+      });
+    }
     return;
   }
 
@@ -206,7 +214,7 @@ async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow
 
   // 3. Commit the effects and mark the update done in one transaction: replies exist once.
   const queued = await ctx.db.transaction(async (tx) => {
-    if (!(await markProcessed(tx, row.id))) return 0;
+    if (!(await markProcessed(tx, row.id))) return -1;
     // Counters move here, under the exactly-once guard of markProcessed: a retried update
     // counts once.
     if (inbound.kind === 'message' && !inbound.edited) {
@@ -222,7 +230,57 @@ async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow
       config,
     });
   });
+  if (queued < 0) return;
+  trackInbound(ctx, { channel, contactId: contact.id, isNewContact: stored.isNewContact, inbound, actions });
   if (queued > 0) await deps.onOutbox(channel.id, conversation.chatId);
+}
+
+function eventScope(channel: Channel) {
+  return { workspaceId: channel.workspaceId, botId: channel.botId, channelId: channel.id };
+}
+
+/** Analytics of a processed update, after its effects committed (buffered, never blocking). */
+function trackInbound(
+  ctx: AppContext,
+  options: {
+    channel: Channel;
+    contactId: string;
+    isNewContact: boolean;
+    inbound: Inbound & { kind: 'message' | 'callback' };
+    actions: ResponderAction[];
+  },
+) {
+  const scope = { ...eventScope(options.channel), contactId: options.contactId };
+  const { inbound } = options;
+  if (options.isNewContact) ctx.analytics.track({ ...scope, type: 'contact_new' });
+  if (inbound.kind === 'callback') {
+    ctx.analytics.track({ ...scope, type: 'button_click', data: { data: inbound.data.slice(0, 64) } });
+  } else {
+    const described = describeMessage(inbound.message);
+    ctx.analytics.track({
+      ...scope,
+      type: 'message_in',
+      data: { type: described.type, edited: inbound.edited },
+    });
+    const command = /^\/([a-z_]+)/i.exec(described.text ?? '')?.[1];
+    if (command && described.type === 'text') {
+      const referral = options.actions.find((action) => action.type === 'set_referrer');
+      ctx.analytics.track({
+        ...scope,
+        type: 'command',
+        data: { command: command.toLowerCase(), ...(referral ? { referrer: referral.code } : {}) },
+      });
+    }
+  }
+  for (const action of options.actions) {
+    if (action.type === 'escalate') {
+      ctx.analytics.track({
+        ...scope,
+        type: 'escalation_created',
+        data: { reason: action.reason, source: action.source },
+      });
+    }
+  }
 }
 
 function toResponderInbound(inbound: Inbound): ResponderInbound | undefined {

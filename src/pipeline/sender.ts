@@ -124,7 +124,18 @@ export function startSender(
       const result = await deps.deliver(channel, row.method, row.params);
       const next = await settle(ctx, channel, row, result);
       sent.labels(channel.type, next.outcome).inc();
-      if (next.outcome === 'sent' || next.outcome === 'failed') deps.onDelivered?.(row, next.outcome);
+      if (next.outcome === 'sent' || next.outcome === 'failed') {
+        deps.onDelivered?.(row, next.outcome);
+        if (row.method !== 'answerCallbackQuery') {
+          ctx.analytics.track({
+            workspaceId: channel.workspaceId,
+            botId: channel.botId,
+            channelId: channel.id,
+            type: next.outcome === 'sent' ? 'message_out' : 'delivery_failed',
+            data: { method: row.method, ...(next.blocked ? { blocked: true } : {}) },
+          });
+        }
+      }
       if (next.retryInMs !== undefined) {
         await enqueueSend(ctx, channelId, chatId, next.retryInMs);
         return;
@@ -152,7 +163,7 @@ async function settle(
   channel: Channel,
   row: OutboxRow,
   result: DeliveryResult,
-): Promise<{ outcome: 'sent' | 'failed' | 'retry' | 'rate_limited'; retryInMs?: number }> {
+): Promise<{ outcome: 'sent' | 'failed' | 'retry' | 'rate_limited'; retryInMs?: number; blocked?: boolean }> {
   if (result.ok) {
     const externalId = messageIdOf(result.result);
     // One statement for both rows: this runs once per message sent, the pipeline's hottest write.
@@ -205,7 +216,7 @@ async function settle(
       if (conversation)
         await tx.update(contacts).set({ status: 'blocked' }).where(eq(contacts.id, conversation.contactId));
     });
-    return { outcome: 'failed' };
+    return { outcome: 'failed', blocked: true };
   }
   const transient = result.status === 0 || result.status >= 500;
   if (transient && row.attempts + 1 < MAX_ATTEMPTS) {

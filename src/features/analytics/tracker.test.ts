@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../platform/logger.ts';
+import { createMetrics } from '../../platform/metrics.ts';
+import { type AnalyticsRow, createTracker } from './tracker.ts';
+
+const workspaceId = '01a20000-0000-7000-8000-000000000000';
+
+function setup(write: (rows: AnalyticsRow[]) => Promise<void>, options = {}) {
+  const metrics = createMetrics({ defaultMetrics: false });
+  const tracker = createTracker(
+    { write, logger: createLogger({ level: 'silent' }), metrics },
+    { flushIntervalMs: 60_000, ...options },
+  );
+  const metric = async (name: string) => {
+    const found = (await metrics.registry.getMetricsAsJSON()).find((entry) => entry.name === name);
+    return found?.values[0]?.value ?? 0;
+  };
+  return { tracker, metric };
+}
+
+describe('createTracker', () => {
+  it('writes buffered events in multi-row batches', async () => {
+    const batches: AnalyticsRow[][] = [];
+    const { tracker, metric } = setup(
+      async (rows) => {
+        batches.push(rows);
+      },
+      { batchSize: 3 },
+    );
+    for (let i = 0; i < 7; i++) tracker.track({ workspaceId, type: 'message_in', data: { i } });
+    await tracker.flush();
+    expect(batches.map((batch) => batch.length)).toEqual([3, 3, 1]);
+    expect(batches.flat().map((row) => row.data)).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => ({ i })));
+    expect(await metric('switchboard_analytics_events_written_total')).toBe(7);
+    await tracker.close();
+  });
+
+  it('never throws into the caller and keeps events while the database is down, writing them when it returns', async () => {
+    let down = true;
+    const written: AnalyticsRow[] = [];
+    const { tracker, metric } = setup(async (rows) => {
+      if (down) throw new Error('connection refused');
+      written.push(...rows);
+    });
+    expect(() => tracker.track({ workspaceId, type: 'message_out' })).not.toThrow();
+    await tracker.flush();
+    expect(written).toHaveLength(0);
+    expect(await metric('switchboard_analytics_flush_failures_total')).toBe(1);
+    expect(await metric('switchboard_analytics_buffer_events')).toBe(1);
+    down = false;
+    await tracker.flush();
+    expect(written).toHaveLength(1);
+    expect(await metric('switchboard_analytics_buffer_events')).toBe(0);
+    await tracker.close();
+  });
+
+  it('bounds the buffer and counts what it drops', async () => {
+    const { tracker, metric } = setup(
+      async () => {
+        throw new Error('slow database');
+      },
+      { maxBuffer: 3, batchSize: 100 },
+    );
+    for (let i = 0; i < 5; i++) tracker.track({ workspaceId, type: 'command' });
+    expect(await metric('switchboard_analytics_events_dropped_total')).toBe(2);
+    expect(await metric('switchboard_analytics_buffer_events')).toBe(3);
+    await tracker.close();
+  });
+});
