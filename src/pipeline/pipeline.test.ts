@@ -6,7 +6,9 @@ import { seedTelegramBot } from '../../testkit/src/telegram-bot.ts';
 import { createTestWorkspace, signUp } from '../../testkit/src/users.ts';
 import { analyticsEvents } from '../features/analytics/schema.ts';
 import { type BotConfigInput, defaultBotConfig } from '../features/bots/bot-config.ts';
+import { startTelegramPoller } from '../features/channels/telegram-poller.ts';
 import { contacts, conversations, messages } from '../features/conversations/schema.ts';
+import { startPipeline } from './index.ts';
 import { splitText } from './outgoing.ts';
 import { inboxUpdates, outbox } from './schema.ts';
 
@@ -272,3 +274,40 @@ async function waitForDb(predicate: () => Promise<boolean>, timeoutMs = 10_000) 
   }
   throw new Error('condition not met in time');
 }
+
+describe('long polling into the pipeline', () => {
+  it('answers a customer of a channel connected in polling mode through the API', async () => {
+    const owner = await signUp(app);
+    const workspaceId = await createTestWorkspace(app, owner);
+    const created = await app.api(`/api/workspaces/${workspaceId}/bots`, {
+      method: 'POST',
+      token: owner.token,
+      json: { name: 'Polling bot' },
+    });
+    expect(created.status).toBe(201);
+    const telegramBot = fake.addBot();
+    const channel = await app.api(`/api/workspaces/${workspaceId}/bots/${created.json.id}/channels`, {
+      method: 'POST',
+      token: owner.token,
+      json: { type: 'telegram', token: telegramBot.token, mode: 'polling' },
+    });
+    expect(channel.status).toBe(201);
+    // What `switchboard start` wires for roles worker and all: polled updates go through the
+    // same ingest as webhooks (the app's own workers process them).
+    const pipeline = await startPipeline(app.ctx, { work: false });
+    const poller = await startTelegramPoller(app.ctx, {
+      onUpdates: pipeline.onTelegramUpdates,
+      timeoutSeconds: 1,
+    });
+    try {
+      fake.sendText(telegramBot.token, { chatId: 707, from: customer(707), text: '/help' });
+      const [reply] = await fake.waitFor(() => {
+        const sent = fake.sentMessages(telegramBot.token, 707);
+        return sent.length > 0 ? sent : undefined;
+      }, 15_000);
+      expect(reply?.text).toBe(defaultBotConfig().helpText.en);
+    } finally {
+      await poller.stop();
+    }
+  });
+});
