@@ -43,11 +43,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerConversationRoutes(app, ctx);
   registerBotRoutes(app, ctx);
   registerChannelRoutes(app, ctx);
-  registerPipelineRoutes(
-    app,
-    ctx,
-    options.pipeline ?? (await startPipeline(ctx, { work: options.work ?? true })),
-  );
+  registerPipelineRoutes(app, options.pipeline ?? (await startPipeline(ctx, { work: options.work ?? true })));
   await app.ready();
   return app;
 }

@@ -5,17 +5,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
-import { Api } from 'grammy';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeTelegram } from '../../testkit/src/fake-telegram.ts';
+import { seedTelegramBot } from '../../testkit/src/telegram-bot.ts';
 import { loadConfig } from '../config.ts';
-import { botConfigVersions, bots } from '../features/bots/schema.ts';
-import { channels } from '../features/channels/schema.ts';
 import { messages } from '../features/conversations/schema.ts';
 import { workspaces } from '../features/workspaces/schema.ts';
 import { closeContext, createContext } from '../main.ts';
-import { encryptSecret } from '../platform/crypto.ts';
 import { createLogger } from '../platform/logger.ts';
 import { inboxUpdates, outbox } from './schema.ts';
 
@@ -130,40 +127,13 @@ describe.runIf(process.env.SWITCHBOARD_CRASH_TEST === '1')('crash recovery', () 
         .returning();
       if (!workspace) throw new Error('no workspace');
       for (let b = 0; b < BOTS; b++) {
-        const telegramBot = fake.addBot();
-        const [bot] = await seedCtx.db
-          .insert(bots)
-          .values({ workspaceId: workspace.id, name: `bot ${b}` })
-          .returning();
-        if (!bot) throw new Error('no bot');
-        await seedCtx.db.insert(botConfigVersions).values({
+        const { token } = await seedTelegramBot(seedCtx, fake, {
           workspaceId: workspace.id,
-          botId: bot.id,
-          version: 1,
-          status: 'published',
+          webhookBaseUrl: `http://127.0.0.1:${port}`,
+          maxConnections: 10,
           config: { throttle: { perSecond: 100, burst: 100 } },
         });
-        const secret = `secret${b}`;
-        const [channel] = await seedCtx.db
-          .insert(channels)
-          .values({
-            workspaceId: workspace.id,
-            botId: bot.id,
-            type: 'telegram',
-            externalId: String(telegramBot.id),
-            encryptedToken: encryptSecret(seedCtx.keys.encryption, telegramBot.token),
-            webhookSecret: secret,
-          })
-          .returning();
-        if (!channel) throw new Error('no channel');
-        await new Api(telegramBot.token, { apiRoot: fake.url }).setWebhook(
-          `http://127.0.0.1:${port}/hooks/telegram/${channel.id}`,
-          {
-            secret_token: secret,
-            max_connections: 10,
-          },
-        );
-        tokens.push(telegramBot.token);
+        tokens.push(token);
       }
     } finally {
       await closeContext(seedCtx);

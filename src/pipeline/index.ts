@@ -3,7 +3,7 @@ import { chatKeyOf, updateTypeOf } from '../channels/telegram/normalize.ts';
 import type { AppContext } from '../context.ts';
 import type { TelegramUpdatesHandler } from '../features/channels/telegram-poller.ts';
 import { startBroadcastWorker } from '../features/conversations/service.ts';
-import { createChannelCache } from './channel-cache.ts';
+import { type ChannelCache, createChannelCache } from './channel-cache.ts';
 import { createIngest, findStaleUpdates, type Ingest } from './ingest.ts';
 import { enqueueProcessing, startProcessor } from './processor.ts';
 import { enqueueSend, type PacingLimits, startSender, sweepOutbox } from './sender.ts';
@@ -13,6 +13,8 @@ export const SWEEP_QUEUE = 'pipeline-sweep';
 
 export interface Pipeline {
   ingest: Ingest;
+  /** Channel rows by id, cached and dropped on any instance's change announcement. */
+  channels: ChannelCache;
   /** Feeds long-polled Telegram updates into the same ingest as the webhook. */
   onTelegramUpdates: TelegramUpdatesHandler;
 }
@@ -56,6 +58,7 @@ export async function startPipeline(ctx: AppContext, options: PipelineOptions): 
   }
   return {
     ingest,
+    channels,
     onTelegramUpdates: (channel, updates) =>
       ingest.accept(
         updates.map((update) => {

@@ -1,8 +1,5 @@
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { chatKeyOf, telegramUpdateSchema, updateTypeOf } from '../channels/telegram/normalize.ts';
-import type { AppContext } from '../context.ts';
-import { channels } from '../features/channels/schema.ts';
 import { safeEqual } from '../platform/crypto.ts';
 import { AppError } from '../platform/errors.ts';
 import type { App } from '../platform/http/create-server.ts';
@@ -11,28 +8,8 @@ import type { Pipeline } from './index.ts';
 
 const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
 
-/** Channel id → webhook secret, briefly cached: every update of a busy bot needs it. */
-function createSecretLookup(ctx: AppContext) {
-  const cache = new Map<string, { secret: string | null; at: number }>();
-  return async (channelId: string): Promise<string | null | undefined> => {
-    const hit = cache.get(channelId);
-    if (hit && Date.now() - hit.at < 10_000) return hit.secret;
-    const [row] = await ctx.db
-      .select({ secret: channels.webhookSecret, status: channels.status })
-      .from(channels)
-      .where(eq(channels.id, channelId));
-    if (!row || row.status === 'disabled') {
-      cache.delete(channelId);
-      return undefined;
-    }
-    cache.set(channelId, { secret: row.secret, at: Date.now() });
-    return row.secret;
-  };
-}
-
 /** Telegram's webhook: check the secret, store the update durably, answer 200. */
-export function registerPipelineRoutes(app: App, ctx: AppContext, pipeline: Pipeline) {
-  const secretOf = createSecretLookup(ctx);
+export function registerPipelineRoutes(app: App, pipeline: Pipeline) {
   app.post(
     '/hooks/telegram/:channelId',
     {
@@ -48,8 +25,12 @@ export function registerPipelineRoutes(app: App, ctx: AppContext, pipeline: Pipe
       },
     },
     async (request) => {
-      const expected = await secretOf(request.params.channelId);
-      if (expected === undefined) throw new AppError('NOT_FOUND', { message: 'No such channel' });
+      // The pipeline's channel cache: every update of a busy bot needs the secret, and a
+      // channel change announced by any instance drops the entry at once.
+      const channel = await pipeline.channels.get(request.params.channelId);
+      if (!channel || channel.status === 'disabled')
+        throw new AppError('NOT_FOUND', { message: 'No such channel' });
+      const expected = channel.webhookSecret;
       const given = request.headers[SECRET_HEADER];
       if (!expected || typeof given !== 'string' || !safeEqual(given, expected)) {
         request.log.warn(

@@ -1,14 +1,11 @@
 import { like } from 'drizzle-orm';
-import { Api } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FakeTelegram } from '../../../testkit/src/fake-telegram.ts';
 import { startTestApp, type TestApp } from '../../../testkit/src/start-app.ts';
+import { seedTelegramBot } from '../../../testkit/src/telegram-bot.ts';
 import { addMember, createTestWorkspace, signUp, type TestUser } from '../../../testkit/src/users.ts';
 import { outbox } from '../../pipeline/schema.ts';
-import { encryptSecret, randomToken } from '../../platform/crypto.ts';
-import { botConfigVersions, bots } from '../bots/schema.ts';
-import { channels } from '../channels/schema.ts';
 import { runBroadcast } from './service.ts';
 
 let fake: FakeTelegram;
@@ -29,38 +26,12 @@ const GREETING = 'Welcome to the shop!';
 async function connectBot() {
   const owner = await signUp(app);
   const workspaceId = await createTestWorkspace(app, owner);
-  const telegramBot = fake.addBot({ username: `shop_${randomToken(4).replace(/[^a-z0-9]/gi, '')}_bot` });
-  const [bot] = await app.ctx.db.insert(bots).values({ workspaceId, name: 'Shop bot' }).returning();
-  if (!bot) throw new Error('no bot');
-  await app.ctx.db.insert(botConfigVersions).values({
+  const seeded = await seedTelegramBot(app.ctx, fake, {
     workspaceId,
-    botId: bot.id,
-    version: 1,
-    status: 'published',
+    webhookBaseUrl: app.url,
     config: { language: 'en', greeting: { en: GREETING } },
   });
-  const secret = randomToken(24);
-  const [channel] = await app.ctx.db
-    .insert(channels)
-    .values({
-      workspaceId,
-      botId: bot.id,
-      type: 'telegram',
-      mode: 'webhook',
-      externalId: String(telegramBot.id),
-      username: telegramBot.username,
-      encryptedToken: encryptSecret(app.ctx.keys.encryption, telegramBot.token),
-      webhookSecret: secret,
-    })
-    .returning();
-  if (!channel) throw new Error('no channel');
-  await new Api(telegramBot.token, { apiRoot: fake.url }).setWebhook(
-    `${app.url}/hooks/telegram/${channel.id}`,
-    {
-      secret_token: secret,
-    },
-  );
-  return { owner, token: telegramBot.token, channel, bot, workspaceId };
+  return { owner, workspaceId, ...seeded };
 }
 
 const customer = (id: number, firstName = 'Ann') => ({
