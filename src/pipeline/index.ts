@@ -1,4 +1,4 @@
-import { deliverTelegram } from '../channels/telegram/client.ts';
+import { deliverTelegram, downloadTelegramFile } from '../channels/telegram/client.ts';
 import { chatKeyOf, updateTypeOf } from '../channels/telegram/normalize.ts';
 import type { AppContext } from '../context.ts';
 import type { TelegramUpdatesHandler } from '../features/channels/telegram-poller.ts';
@@ -41,6 +41,7 @@ export async function startPipeline(ctx: AppContext, options: PipelineOptions): 
       responder: options.responder ?? simpleResponder,
       loadBot: (botId) => ctx.botConfigs.getPublished(botId),
       channels,
+      downloadFile: (channel, fileId) => downloadTelegramFile(ctx, channel, fileId),
       onOutbox: (channelId, chatId) => enqueueSend(ctx, channelId, chatId),
     });
     startSender(

@@ -33,6 +33,8 @@ export interface ProcessorDeps {
   /** The bot's published config (raw JSON; read tolerantly) and whether it is active. */
   loadBot: (botId: string) => Promise<{ status: 'active' | 'paused'; config: unknown }>;
   channels: ChannelCache;
+  /** Downloads a file a customer sent through the channel (Telegram getFile). */
+  downloadFile: (channel: Channel, fileId: string) => Promise<{ data: Buffer; path: string }>;
   /** Called after replies were committed to the outbox. */
   onOutbox: (channelId: string, chatId: string) => Promise<void>;
 }
@@ -195,7 +197,16 @@ async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow
       : [];
   } else if (responderInbound) {
     actions = await deps.responder({
+      scope: {
+        workspaceId: channel.workspaceId,
+        botId: channel.botId,
+        channelId: channel.id,
+        contactId: contact.id,
+        conversationId: conversation.id,
+      },
       config,
+      rawConfig: bot.config,
+      downloadFile: (fileId) => deps.downloadFile(channel, fileId),
       language,
       inbound: responderInbound,
       isFirstContact: stored.isNewContact,
@@ -225,6 +236,7 @@ async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow
       conversation,
       contactId: contact.id,
       inboxId: row.id,
+      updateId: row.updateId,
       inbound,
       actions,
       config,
@@ -288,7 +300,8 @@ function toResponderInbound(inbound: Inbound): ResponderInbound | undefined {
   if (inbound.kind !== 'message') return undefined;
   const described = describeMessage(inbound.message);
   if (described.type === 'text' && described.text) return { kind: 'text', text: described.text };
-  return { kind: 'media', type: described.type, caption: described.text };
+  const fileId = typeof described.payload.fileId === 'string' ? described.payload.fileId : undefined;
+  return { kind: 'media', type: described.type, caption: described.text, ...(fileId ? { fileId } : {}) };
 }
 
 function languageOf(
@@ -413,6 +426,7 @@ async function applyActions(
     conversation: Conversation;
     contactId: string;
     inboxId: number;
+    updateId: number;
     inbound: Inbound & { kind: 'message' | 'callback' };
     actions: ResponderAction[];
     config: ResponderConfig;
@@ -428,6 +442,31 @@ async function applyActions(
           text: action.text,
           ...(action.buttons ? { buttons: action.buttons } : {}),
         });
+        break;
+      case 'reply_photo':
+        outgoing.push({
+          kind: 'photo',
+          photo: action.photo,
+          ...(action.caption ? { caption: action.caption } : {}),
+          ...(action.buttons ? { buttons: action.buttons } : {}),
+        });
+        break;
+      case 'annotate_inbound':
+        // The inbound row keeps its original text (a caption, or none for voice); what was
+        // read from it goes into the payload, and a voice message's transcript becomes its text.
+        await tx
+          .update(messages)
+          .set({
+            payload: sql`${messages.payload} || ${JSON.stringify({ [action.kind]: action.text })}::jsonb`,
+            ...(action.kind === 'transcript' ? { text: action.text } : {}),
+          })
+          .where(
+            and(
+              eq(messages.conversationId, conversation.id),
+              eq(messages.direction, 'in'),
+              eq(messages.sourceUpdateId, options.updateId),
+            ),
+          );
         break;
       case 'answer_callback':
         if (inbound.kind === 'callback') {

@@ -8,20 +8,41 @@ import { z } from 'zod';
 
 export type Button = { text: string; callbackData: string };
 
+/** Where an escalation came from (issue: escalations and live handoff). */
+export type EscalationSource = 'command' | 'keyword' | 'llm' | 'repeated_unknown' | 'button' | 'operator';
+
 export type ResponderAction =
   | { type: 'reply'; text: string; buttons?: Button[][] }
-  | { type: 'escalate'; reason: string; source: 'command' | 'keyword' }
+  /** A photo (URL or Telegram file id) with an optional caption: product cards. */
+  | { type: 'reply_photo'; photo: string; caption?: string; buttons?: Button[][] }
+  | { type: 'escalate'; reason: string; source: EscalationSource; productId?: string }
   | { type: 'set_language'; language: string }
   | { type: 'set_referrer'; code: string }
-  | { type: 'answer_callback'; text?: string };
+  | { type: 'answer_callback'; text?: string }
+  /** Stores what was read from the inbound message (a voice transcript, the text OCR found). */
+  | { type: 'annotate_inbound'; kind: 'transcript' | 'ocr' | 'vision'; text: string };
 
 export type ResponderInbound =
   | { kind: 'text'; text: string }
-  | { kind: 'media'; type: string; caption: string | null }
+  | { kind: 'media'; type: string; caption: string | null; fileId?: string }
   | { kind: 'callback'; data: string };
 
+/** Who and where: the ids a responder needs to search a workspace's data or record usage. */
+export interface ResponderScope {
+  workspaceId: string;
+  botId: string;
+  channelId: string;
+  contactId: string;
+  conversationId: string;
+}
+
 export interface ResponderInput {
+  scope: ResponderScope;
   config: ResponderConfig;
+  /** The bot's published config as stored (the assistant reads its own fields from it). */
+  rawConfig: unknown;
+  /** Downloads a file the customer sent (Telegram getFile), size-limited. */
+  downloadFile: (fileId: string) => Promise<{ data: Buffer; path: string }>;
   language: string;
   inbound: ResponderInbound;
   isFirstContact: boolean;
@@ -123,7 +144,7 @@ export const simpleResponder: Responder = async ({ config, language, inbound, ha
       ];
     }
     if (inbound.data === 'escalate') {
-      return [{ type: 'answer_callback' }, ...escalate(config, language, 'command')];
+      return [{ type: 'answer_callback' }, ...escalate(config, language, 'button')];
     }
     return [{ type: 'answer_callback' }];
   }
@@ -188,12 +209,12 @@ export const simpleResponder: Responder = async ({ config, language, inbound, ha
 function escalate(
   config: ResponderConfig,
   language: string,
-  source: 'command' | 'keyword',
+  source: 'command' | 'keyword' | 'button',
 ): ResponderAction[] {
   return [
     {
       type: 'escalate',
-      reason: source === 'command' ? 'customer asked for a person' : 'escalation keyword',
+      reason: source === 'keyword' ? 'escalation keyword' : 'customer asked for a person',
       source,
     },
     { type: 'reply', text: textOf(config, 'escalated', language) },
