@@ -93,6 +93,18 @@ const BUILT_IN: Record<string, Record<string, string>> = {
     en: 'I have asked a person to take over. Please wait, they will answer here.',
     ru: 'Я передал разговор сотруднику. Пожалуйста, подождите — вам ответят здесь.',
   },
+  operatorJoined: {
+    en: 'A manager has joined the conversation and will answer you here.',
+    ru: 'К разговору подключился менеджер — он ответит вам здесь.',
+  },
+  backToBot: {
+    en: 'The manager has left the conversation. I am here if you need anything else.',
+    ru: 'Менеджер вышел из разговора. Если понадобится что-то ещё — я здесь.',
+  },
+  resolved: {
+    en: 'Your request has been resolved. Thank you! I am here if you need anything else.',
+    ru: 'Ваш вопрос решён. Спасибо! Если понадобится что-то ещё — я здесь.',
+  },
   throttled: {
     en: 'You are sending messages very fast; I will answer the next one in a moment.',
     ru: 'Вы отправляете сообщения слишком быстро; я отвечу на следующее чуть позже.',
@@ -114,6 +126,17 @@ const BUILT_IN: Record<string, Record<string, string>> = {
 };
 
 const LANGUAGE_NAMES: Record<string, string> = { en: 'English', ru: 'Русский' };
+
+/** The language to answer a contact in: chosen with /language, else its Telegram language, else the bot's. */
+export function customerLanguage(
+  config: ResponderConfig,
+  contact: { language: string | null; languageCode: string | null },
+): string {
+  if (contact.language && config.languages.includes(contact.language)) return contact.language;
+  const code = contact.languageCode?.slice(0, 2).toLowerCase();
+  if (code && config.languages.includes(code)) return code;
+  return config.language;
+}
 
 /** A customer-facing text in `language`: the config's, else built-in, else English. */
 export function textOf(config: ResponderConfig, key: string, language: string): string {
