@@ -5,7 +5,7 @@ import { type AnalyticsRow, createTracker } from './tracker.ts';
 
 const workspaceId = '01a20000-0000-7000-8000-000000000000';
 
-function setup(write: (rows: AnalyticsRow[]) => Promise<void>, options = {}) {
+function setup(write: (rows: AnalyticsRow[], batchId: string) => Promise<void>, options = {}) {
   const metrics = createMetrics({ defaultMetrics: false });
   const tracker = createTracker(
     { write, logger: createLogger({ level: 'silent' }), metrics },
@@ -65,5 +65,60 @@ describe('createTracker', () => {
     expect(await metric('switchboard_analytics_events_dropped_total')).toBe(2);
     expect(await metric('switchboard_analytics_buffer_events')).toBe(3);
     await tracker.close();
+  });
+
+  it('retries the very same batch under the same id after a failure, backing off meanwhile', async () => {
+    const calls: Array<{ batchId: string; n: number }> = [];
+    let fail = true;
+    const { tracker, metric } = setup(
+      async (rows, batchId) => {
+        calls.push({ batchId, n: rows.length });
+        if (fail) throw new Error('connection terminated');
+      },
+      { batchSize: 2, backoffMs: 60_000 },
+    );
+    tracker.track({ workspaceId, type: 'search' });
+    await tracker.flush();
+    expect(calls).toHaveLength(1);
+    // Backing off: a full batch no longer triggers a write by itself.
+    for (let i = 0; i < 4; i++) tracker.track({ workspaceId, type: 'search' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls).toHaveLength(1);
+    fail = false;
+    await tracker.flush();
+    // The failed batch again (same id, same single event), then the rest in new batches.
+    expect(calls[1]).toEqual(calls[0]);
+    expect(calls.slice(2).map((call) => call.n)).toEqual([2, 2]);
+    expect(new Set(calls.map((call) => call.batchId)).size).toBe(3);
+    expect(await metric('switchboard_analytics_events_written_total')).toBe(5);
+    await tracker.close();
+  });
+
+  it('drops (and counts) a batch the database refuses for its content, and goes on', async () => {
+    const written: AnalyticsRow[] = [];
+    const { tracker, metric } = setup(
+      async (rows) => {
+        if (rows.some((row) => row.data?.bad))
+          throw Object.assign(new Error('invalid input'), { code: '22P02' });
+        written.push(...rows);
+      },
+      { batchSize: 1 },
+    );
+    tracker.track({ workspaceId, type: 'error', data: { bad: true } });
+    tracker.track({ workspaceId, type: 'error', data: { bad: false } });
+    await tracker.flush();
+    expect(written).toHaveLength(1);
+    expect(await metric('switchboard_analytics_events_dropped_total')).toBe(1);
+    await tracker.close();
+  });
+
+  it('counts what it still cannot write at shutdown as dropped', async () => {
+    const { tracker, metric } = setup(async () => {
+      throw new Error('connection refused');
+    });
+    for (let i = 0; i < 3; i++) tracker.track({ workspaceId, type: 'message_in' });
+    await tracker.close();
+    expect(await metric('switchboard_analytics_events_dropped_total')).toBe(3);
+    expect(await metric('switchboard_analytics_buffer_events')).toBe(0);
   });
 });

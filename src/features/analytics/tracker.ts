@@ -1,18 +1,12 @@
+import { uuidv7 } from '../../platform/db/columns.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
-import { analyticsEvents } from './schema.ts';
+import type { EventType } from './events.ts';
+import { writeEventBatch } from './rollups.ts';
+import type { analyticsEvents } from './schema.ts';
 
-export type EventType =
-  | 'message_in'
-  | 'message_out'
-  | 'command'
-  | 'button_click'
-  | 'contact_new'
-  | 'contact_blocked'
-  | 'escalation_created'
-  | 'delivery_failed'
-  | 'error';
+export type { EventType } from './events.ts';
 
 export interface TrackedEvent {
   workspaceId: string;
@@ -36,40 +30,53 @@ export interface Tracker {
 
 export type AnalyticsRow = typeof analyticsEvents.$inferInsert;
 
-/** The tracker's database write: one multi-row INSERT. */
-export function writeAnalyticsRows(db: Db) {
-  return async (rows: AnalyticsRow[]) => {
-    await db.insert(analyticsEvents).values(rows);
-  };
+/** Writes one batch: raw rows and their rollups in one transaction, once per batch id. */
+export type BatchWriter = (rows: AnalyticsRow[], batchId: string) => Promise<void>;
+
+/**
+ * The tracker's database write: the raw rows and every rollup they touch, in one transaction,
+ * skipped when `batchId` was already written (a retry after an ambiguous failure — say the
+ * connection died after the commit — never counts twice). See rollups.ts.
+ */
+export function writeAnalyticsRows(db: Db): BatchWriter {
+  return (rows, batchId) => writeEventBatch(db, rows, batchId);
 }
 
 export interface TrackerOptions {
-  /** Events held at most; beyond it new events are dropped (and counted). */
+  /** Events held at most (buffered + the batch being written); beyond it new events are dropped and counted. */
   maxBuffer?: number;
   /** Rows per INSERT. */
   batchSize?: number;
   flushIntervalMs?: number;
+  /** First retry delay after a failed write; doubles per failure up to `maxBackoffMs`. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
 }
 
 /**
  * Event tracking off the reply path: events gather in memory and are written in multi-row
- * batches every second (or as soon as a batch is full). When the database is slow or down the
- * buffer is bounded — the oldest events stay, new ones are dropped — and every drop shows in
- * `switchboard_analytics_events_dropped_total`, never silently.
+ * batches every second (or as soon as a batch is full). `track` only pushes to an array: it
+ * never awaits, never throws. When the database is slow or down the batch is retried with
+ * exponential backoff (the same batch, under the same id, so a write that did commit is not
+ * repeated) while the buffer stays bounded — the oldest events stay, new ones are dropped —
+ * and every drop shows in `switchboard_analytics_events_dropped_total`, never silently.
+ * `close()` (shutdown) writes what is left; what still cannot be written is counted as dropped.
  */
 export function createTracker(
-  deps: { write: (rows: AnalyticsRow[]) => Promise<void>; logger: Logger; metrics: Metrics },
+  deps: { write: BatchWriter; logger: Logger; metrics: Metrics },
   options: TrackerOptions = {},
 ): Tracker {
   const maxBuffer = options.maxBuffer ?? 50_000;
   const batchSize = options.batchSize ?? 1000;
+  const backoffMs = options.backoffMs ?? 500;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   const buffered = deps.metrics.gauge(
     'switchboard_analytics_buffer_events',
     'Analytics events waiting to be written',
   );
   const dropped = deps.metrics.counter(
     'switchboard_analytics_events_dropped_total',
-    'Analytics events dropped because the buffer was full',
+    'Analytics events dropped because the buffer was full (or still unwritten at shutdown)',
   );
   const written = deps.metrics.counter(
     'switchboard_analytics_events_written_total',
@@ -77,35 +84,65 @@ export function createTracker(
   );
   const failures = deps.metrics.counter(
     'switchboard_analytics_flush_failures_total',
-    'Failed analytics batch writes (retried)',
+    'Failed analytics batch writes (retried with backoff)',
   );
   let buffer: TrackedEvent[] = [];
+  /** The batch being written, kept with its id until it is written. */
+  let inFlight: { id: string; rows: AnalyticsRow[] } | undefined;
   let flushing: Promise<void> | undefined;
+  let failuresInRow = 0;
+  let retryAt = 0;
+
+  const held = () => buffer.length + (inFlight?.rows.length ?? 0);
+
+  const takeBatch = () => {
+    const events = buffer.slice(0, batchSize);
+    buffer = buffer.slice(events.length);
+    return {
+      id: uuidv7(),
+      rows: events.map((event) => ({
+        workspaceId: event.workspaceId,
+        type: event.type,
+        botId: event.botId ?? null,
+        channelId: event.channelId ?? null,
+        contactId: event.contactId ?? null,
+        data: event.data ?? {},
+        occurredAt: event.at ?? new Date(),
+      })),
+    };
+  };
 
   const writeOnce = async () => {
-    while (buffer.length > 0) {
-      const batch = buffer.slice(0, batchSize);
+    while (inFlight || buffer.length > 0) {
+      inFlight ??= takeBatch();
       try {
-        await deps.write(
-          batch.map((event) => ({
-            workspaceId: event.workspaceId,
-            type: event.type,
-            botId: event.botId ?? null,
-            channelId: event.channelId ?? null,
-            contactId: event.contactId ?? null,
-            data: event.data ?? {},
-            occurredAt: event.at ?? new Date(),
-          })),
-        );
+        await deps.write(inFlight.rows, inFlight.id);
       } catch (error) {
+        if (isPermanentError(error)) {
+          // The database refused this batch's content (not an outage): retrying would block
+          // every later event behind it, so it is dropped — counted and logged.
+          dropped.inc(inFlight.rows.length);
+          deps.logger.error({ err: error, events: inFlight.rows.length }, 'analytics batch refused; dropped');
+          inFlight = undefined;
+          buffered.set(held());
+          continue;
+        }
         // Kept for the next round: a database outage delays events, the bound limits memory.
         failures.inc();
-        deps.logger.warn({ err: error, buffered: buffer.length }, 'analytics batch write failed; will retry');
+        failuresInRow += 1;
+        const delay = Math.min(maxBackoffMs, backoffMs * 2 ** (failuresInRow - 1));
+        retryAt = Date.now() + delay;
+        deps.logger.warn(
+          { err: error, buffered: held(), retryInMs: delay },
+          'analytics batch write failed; will retry',
+        );
         return;
       }
-      buffer = buffer.slice(batch.length);
-      written.inc(batch.length);
-      buffered.set(buffer.length);
+      written.inc(inFlight.rows.length);
+      inFlight = undefined;
+      failuresInRow = 0;
+      retryAt = 0;
+      buffered.set(held());
     }
   };
 
@@ -116,18 +153,21 @@ export function createTracker(
     return flushing;
   };
 
-  const timer = setInterval(() => void flush(), options.flushIntervalMs ?? 1000);
+  // While backing off, the timer and full batches leave the database alone.
+  const timer = setInterval(() => {
+    if (Date.now() >= retryAt) void flush();
+  }, options.flushIntervalMs ?? 1000);
   timer.unref();
 
   return {
     track(event) {
-      if (buffer.length >= maxBuffer) {
+      if (held() >= maxBuffer) {
         dropped.inc();
         return;
       }
       buffer.push(event.at ? event : { ...event, at: new Date() });
-      buffered.set(buffer.length);
-      if (buffer.length >= batchSize && !flushing) void flush();
+      buffered.set(held());
+      if (buffer.length >= batchSize && !flushing && Date.now() >= retryAt) void flush();
     },
     flush: async () => {
       await flushing;
@@ -136,6 +176,28 @@ export function createTracker(
     async close() {
       clearInterval(timer);
       await this.flush();
+      const left = held();
+      if (left > 0) {
+        dropped.inc(left);
+        deps.logger.error(
+          { events: left },
+          'analytics events not written at shutdown (database unreachable)',
+        );
+        buffer = [];
+        inFlight = undefined;
+        buffered.set(0);
+      }
     },
   };
+}
+
+/** SQLSTATE classes 22 (data), 23 (integrity), 42 (syntax/undefined): retrying cannot help. */
+function isPermanentError(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 4; depth++) {
+    if (typeof current === 'object' && 'code' in current && typeof current.code === 'string') {
+      if (/^(22|23|42)[0-9A-Z]{3}$/.test(current.code)) return true;
+    }
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return false;
 }
