@@ -8,10 +8,25 @@ const suites: Record<
     description: 'HTTP API overhead: authenticated workspace read vs a bare Fastify route',
     load: () => import('./api.ts'),
   },
+  analytics: {
+    description:
+      'Analytics at volume: summary/timeseries from rollups vs raw events, tracking overhead on the reply path, CSV export of 1 M rows',
+    load: () => import('./analytics.ts'),
+  },
+  search: {
+    description:
+      'Catalog and knowledge search p50/p95 on 100k products and chunks (PGlite, PostgreSQL) vs ILIKE scans, ingestion chunks/s, offline answer latency end to end',
+    load: () => import('./search.ts'),
+  },
   telegram: {
     description:
       'Telegram path: webhook ingest vs bare Fastify, end to end vs a grammY echo bot, memory per bot, pacing vs 30 msg/s',
     load: () => import('./telegram.ts'),
+  },
+  sse: {
+    description:
+      'Realtime: 1,000 SSE clients on one instance vs a bare node:http SSE server — memory per 1,000, fan-out p50/p95, cross-instance latency with Redis',
+    load: () => import('./sse.ts'),
   },
 };
 

@@ -2,8 +2,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { eq } from 'drizzle-orm';
 import { ConfigError, loadConfig } from './config.ts';
 import { systemContext } from './context.ts';
+import { runProductImportCommand } from './features/catalog/import-command.ts';
 import { users } from './features/identity/schema.ts';
 import { createUser, findUserByEmail, setPassword } from './features/identity/service.ts';
+import { ensureAdminPanelBuilt } from './features/system/pages.ts';
 import { createWorkspace } from './features/workspaces/service.ts';
 import { closeContext, createContext, startServer, VERSION } from './main.ts';
 import { openDatabase } from './platform/db/index.ts';
@@ -44,6 +46,7 @@ program
   .option('--port <port>', 'HTTP port (overrides PORT)', port)
   .action(async (options: { role: 'web' | 'worker' | 'all'; port?: number }) => {
     const loaded = config();
+    if (options.role !== 'worker') ensureAdminPanelBuilt();
     await startServer(
       { ...loaded, ...(options.port === undefined ? {} : { PORT: options.port }) },
       { role: options.role },
@@ -156,6 +159,24 @@ program
       });
       process.stdout.write(`created workspace ${workspace.name} (${workspace.id}) slug=${workspace.slug}\n`);
     });
+  });
+
+program
+  .command('import')
+  .description('Import data into a workspace')
+  .command('products <file>')
+  .description('Import products from a CSV, JSON or NDJSON file (upsert by SKU), with a progress bar')
+  .requiredOption('--workspace <id-or-slug>', 'the workspace to import into')
+  .addOption(
+    new Option('--format <format>', 'default: by the file extension').choices(['csv', 'json', 'ndjson']),
+  )
+  .action(async (file: string, options: { workspace: string; format?: 'csv' | 'json' | 'ndjson' }) => {
+    let code = 0;
+    await withContext(async (ctx) => {
+      code = await runProductImportCommand(ctx, { file, ...options });
+    });
+    // Set after the context is closed: closing PGlite (Emscripten) resets process.exitCode.
+    process.exitCode = code;
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -91,6 +91,44 @@ export const envSchema = z.object({
   LLM_BASE_URL: optionalUrl.describe('OpenAI-compatible base URL of the platform default LLM'),
   LLM_API_KEY: z.string().optional().describe('API key of the platform default LLM'),
   LLM_MODEL: z.string().optional().describe('Model name of the platform default LLM'),
+  LLM_EMBEDDINGS_MODEL: z
+    .string()
+    .optional()
+    .describe('Embeddings model of the platform default LLM (enables vector search)'),
+  LLM_TRANSCRIPTION_MODEL: z
+    .string()
+    .optional()
+    .describe('Speech-to-text model of the platform default LLM, e.g. whisper-1 (enables voice)'),
+  LLM_VISION_MODEL: z
+    .string()
+    .optional()
+    .describe('Image-understanding model of the platform default LLM (describes photos)'),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000).describe('Timeout of one LLM request'),
+  LLM_MAX_RETRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .default(2)
+    .describe('Retries of a failed LLM request on the same provider before the next one is tried'),
+  LLM_RETRY_BASE_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(500)
+    .describe('First LLM retry delay; doubles per retry, with jitter'),
+  LLM_BREAKER_THRESHOLD: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(5)
+    .describe("Consecutive failures that open an LLM provider's circuit breaker"),
+  LLM_BREAKER_COOLDOWN_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(30_000)
+    .describe('How long an open LLM circuit breaker skips its provider before one probe call'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -101,6 +139,42 @@ export const envSchema = z.object({
     .min(100)
     .default(4000)
     .describe('Grace period to drain on SIGTERM'),
+  OPERATOR_PRESENCE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(500)
+    .default(90_000)
+    .describe('An operator without a presence heartbeat for this long goes offline'),
+  SSE_HEARTBEAT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(15_000)
+    .describe('Interval of keep-alive comments on event streams'),
+  SSE_MAX_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1_048_576)
+    .describe('An event-stream client with more unsent bytes than this is dropped'),
+  KNOWLEDGE_MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(20_971_520)
+    .describe('Largest knowledge document accepted, uploaded or fetched from a URL'),
+  KNOWLEDGE_URL_ALLOWLIST: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .describe(
+      'Comma-separated hosts or CIDRs knowledge URLs may reach although private (e.g. intranet.local,10.1.0.0/16)',
+    ),
 });
 
 export type Env = z.infer<typeof envSchema>;

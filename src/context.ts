@@ -2,6 +2,7 @@ import type { Config } from './config.ts';
 import type { Tracker } from './features/analytics/tracker.ts';
 import type { BotConfigStore } from './features/bots/config-store.ts';
 import type { Mailer } from './features/mail/service.ts';
+import type { EventBus } from './features/realtime/event-bus.ts';
 import type { Keys } from './platform/crypto.ts';
 import type { Database, Db } from './platform/db/index.ts';
 import type { Health } from './platform/health.ts';
@@ -24,6 +25,8 @@ export interface AppContext {
   botConfigs: BotConfigStore;
   /** Analytics events, buffered and written in batches off the reply path. */
   analytics: Tracker;
+  /** Realtime events for the panel, delivered to every instance (SSE streams subscribe). */
+  events: EventBus;
   /** Package version, for /health and the OpenAPI document. */
   version: string;
 }

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildApp } from './app.ts';
+import { closeLlm } from './assistant/llm/index.ts';
+import { closeOcr } from './assistant/ocr.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createTracker, writeAnalyticsRows } from './features/analytics/tracker.ts';
 import { createBotConfigStore } from './features/bots/config-store.ts';
 import { startTelegramPoller } from './features/channels/telegram-poller.ts';
 import { createMailer } from './features/mail/service.ts';
+import { createEventBus } from './features/realtime/event-bus.ts';
 import { ensureFirstOwner } from './features/system/service.ts';
 import { startPipeline } from './pipeline/index.ts';
 import { deriveKeys, resolveSecret } from './platform/crypto.ts';
@@ -61,6 +64,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       });
     }
     const analytics = createTracker({ write: writeAnalyticsRows(database.db), logger, metrics });
+    const events = await createEventBus({ ports, logger });
     const mailer = createMailer({
       db: database.db,
       logger,
@@ -79,6 +83,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       health,
       botConfigs,
       analytics,
+      events,
       version: VERSION,
     };
   } catch (error) {
@@ -89,8 +94,11 @@ export async function createContext(config: Config, options: ContextOptions = {}
 
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.botConfigs.close();
+  await ctx.events.close();
   // Workers first (their last events), then the events, then the database under them.
   await ctx.ports.close();
+  await closeLlm(ctx);
+  await closeOcr(ctx);
   await ctx.analytics.close();
   await ctx.database.close();
 }

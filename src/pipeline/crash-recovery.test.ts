@@ -131,7 +131,7 @@ describe.runIf(process.env.SWITCHBOARD_CRASH_TEST === '1')('crash recovery', () 
           workspaceId: workspace.id,
           webhookBaseUrl: `http://127.0.0.1:${port}`,
           maxConnections: 10,
-          config: { throttle: { perSecond: 100, burst: 100 } },
+          config: { throttle: { perSecond: 100, burst: 100 }, assistant: { escalateAfterUnknown: 0 } },
         });
         tokens.push(token);
       }

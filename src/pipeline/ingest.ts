@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
+import { pipelineMetrics } from './metrics.ts';
 import { inboxUpdates } from './schema.ts';
 
 /** One update as a channel delivered it, ready to store. */
@@ -61,7 +62,11 @@ export function createIngest(
         rows += next.updates.length;
       }
       try {
-        const stored = await writeBatch(ctx, dedupe(batch.flatMap((waiter) => waiter.updates)));
+        const updates = dedupe(batch.flatMap((waiter) => waiter.updates));
+        const stored = await writeBatch(ctx, updates);
+        const { updatesIngested } = pipelineMetrics(ctx);
+        updatesIngested.labels('stored').inc(stored.length);
+        updatesIngested.labels('duplicate').inc(updates.length - stored.length);
         for (const waiter of batch) waiter.resolve();
         if (stored.length > 0) {
           // After the commit and the acknowledgements: a crash here leaves rows the sweeper finds.

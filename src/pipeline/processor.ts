@@ -9,10 +9,13 @@ import {
 import type { AppContext } from '../context.ts';
 import type { channels } from '../features/channels/schema.ts';
 import { contacts, conversations, messages } from '../features/conversations/schema.ts';
+import { openEscalation } from '../features/escalations/service.ts';
+import { afterUpdateProcessed, type ProcessedEscalation } from '../features/handoff/pipeline-events.ts';
 import type { DbOrTx } from '../platform/db/index.ts';
 import type { ChannelCache } from './channel-cache.ts';
 import { runExclusive } from './exclusive.ts';
 import type { StoredUpdate } from './ingest.ts';
+import { pipelineMetrics } from './metrics.ts';
 import { type OutgoingMessage, queueOutgoing } from './outgoing.ts';
 import { inboxUpdates } from './schema.ts';
 import {
@@ -78,6 +81,10 @@ async function drainChat(
   chatKey: string,
   keepAlive: () => Promise<void>,
 ) {
+  // Every line about this chat carries its workspace, bot, channel and chat (and update ids below).
+  const scope = await deps.channels.get(channelId);
+  const log = ctx.logger.child({ workspaceId: scope?.workspaceId, botId: scope?.botId, channelId, chatKey });
+  const { processSeconds } = pipelineMetrics(ctx);
   // Pending rows are read in pages. A short page means the chat is drained: an update stored
   // after the read has its own job, which takes the lock once this one lets go.
   for (;;) {
@@ -98,8 +105,8 @@ async function drainChat(
         // An update that failed this often would block its chat for good: set it aside
         // (kept with its error for inspection) and go on with the next.
         await ctx.db.update(inboxUpdates).set({ processedAt: new Date() }).where(eq(inboxUpdates.id, row.id));
-        ctx.logger.error(
-          { channelId, updateId: row.updateId, error: row.error },
+        log.error(
+          { updateId: row.updateId, inboxId: row.id, error: row.error },
           'update set aside after repeated failures',
         );
         continue;
@@ -108,6 +115,11 @@ async function drainChat(
       try {
         await processUpdate(ctx, deps, row);
       } catch (error) {
+        processSeconds.labels('failed').observe((performance.now() - started) / 1000);
+        log.warn(
+          { err: error, updateId: row.updateId, inboxId: row.id },
+          'update processing failed; will retry',
+        );
         await ctx.db
           .update(inboxUpdates)
           .set({
@@ -117,8 +129,9 @@ async function drainChat(
           .where(eq(inboxUpdates.id, row.id));
         throw error;
       }
-      ctx.logger.debug(
-        { channelId, updateId: row.updateId, ms: performance.now() - started },
+      processSeconds.labels('ok').observe((performance.now() - started) / 1000);
+      log.debug(
+        { updateId: row.updateId, inboxId: row.id, ms: performance.now() - started },
         'update processed',
       );
       await keepAlive();
@@ -224,7 +237,9 @@ async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow
   }
 
   // 3. Commit the effects and mark the update done in one transaction: replies exist once.
+  const escalations: ProcessedEscalation[] = [];
   const queued = await ctx.db.transaction(async (tx) => {
+    escalations.length = 0; // a retried transaction starts over
     if (!(await markProcessed(tx, row.id))) return -1;
     // Counters move here, under the exactly-once guard of markProcessed: a retried update
     // counts once.
@@ -240,11 +255,26 @@ async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow
       inbound,
       actions,
       config,
+      escalations,
     });
   });
   if (queued < 0) return;
-  trackInbound(ctx, { channel, contactId: contact.id, isNewContact: stored.isNewContact, inbound, actions });
+  trackInbound(ctx, {
+    channel,
+    contactId: contact.id,
+    isNewContact: stored.isNewContact,
+    inbound,
+    actions,
+    escalations,
+  });
   if (queued > 0) await deps.onOutbox(channel.id, conversation.chatId);
+  await afterUpdateProcessed(ctx, {
+    workspaceId: channel.workspaceId,
+    conversationId: conversation.id,
+    updateId: row.updateId,
+    inboxId: row.id,
+    escalations,
+  });
 }
 
 function eventScope(channel: Channel) {
@@ -260,6 +290,8 @@ function trackInbound(
     isNewContact: boolean;
     inbound: Inbound & { kind: 'message' | 'callback' };
     actions: ResponderAction[];
+    /** One per `escalate` action, in order: only a newly opened escalation is counted. */
+    escalations: ProcessedEscalation[];
   },
 ) {
   const scope = { ...eventScope(options.channel), contactId: options.contactId };
@@ -269,12 +301,13 @@ function trackInbound(
     ctx.analytics.track({ ...scope, type: 'button_click', data: { data: inbound.data.slice(0, 64) } });
   } else {
     const described = describeMessage(inbound.message);
+    const command = /^\/([a-z_]+)/i.exec(described.text ?? '')?.[1];
+    // `command` tells a /command from a question (the analytics funnel's "first question").
     ctx.analytics.track({
       ...scope,
       type: 'message_in',
-      data: { type: described.type, edited: inbound.edited },
+      data: { type: described.type, edited: inbound.edited, ...(command ? { command: true } : {}) },
     });
-    const command = /^\/([a-z_]+)/i.exec(described.text ?? '')?.[1];
     if (command && described.type === 'text') {
       const referral = options.actions.find((action) => action.type === 'set_referrer');
       ctx.analytics.track({
@@ -284,15 +317,16 @@ function trackInbound(
       });
     }
   }
-  for (const action of options.actions) {
-    if (action.type === 'escalate') {
-      ctx.analytics.track({
-        ...scope,
-        type: 'escalation_created',
-        data: { reason: action.reason, source: action.source },
-      });
-    }
-  }
+  const escalateActions = options.actions.filter((action) => action.type === 'escalate');
+  escalateActions.forEach((action, index) => {
+    const escalation = options.escalations[index];
+    if (!escalation?.created) return; // one already open for this conversation
+    ctx.analytics.track({
+      ...scope,
+      type: 'escalation_created',
+      data: { reason: action.reason, source: action.source, escalationId: escalation.id },
+    });
+  });
 }
 
 function toResponderInbound(inbound: Inbound): ResponderInbound | undefined {
@@ -430,6 +464,8 @@ async function applyActions(
     inbound: Inbound & { kind: 'message' | 'callback' };
     actions: ResponderAction[];
     config: ResponderConfig;
+    /** Filled with the escalations raised, for the events after commit. */
+    escalations: ProcessedEscalation[];
   },
 ): Promise<number> {
   const { channel, conversation, inbound } = options;
@@ -489,16 +525,32 @@ async function applyActions(
           .set({ referrer: action.code })
           .where(and(eq(contacts.id, options.contactId), isNull(contacts.referrer)));
         break;
-      case 'escalate':
-        // `transfer` hands the chat to people and silences the bot; `notify` and `log_only`
-        // leave the bot answering (operators are told by the escalation feature).
-        if (options.config.escalationAction === 'transfer') {
+      case 'escalate': {
+        // Raised in this transaction, so once per update (and once per conversation while
+        // open). `transfer` hands the chat to people and silences the bot; `notify` and
+        // `log_only` leave the bot answering (operators are told after commit).
+        const opened = await openEscalation(tx, {
+          workspaceId: channel.workspaceId,
+          conversationId: conversation.id,
+          reason: action.reason,
+          source: action.source,
+          productId: action.productId,
+          action: options.config.escalationAction,
+        });
+        const transfer = options.config.escalationAction === 'transfer';
+        if (transfer) {
           await tx
             .update(conversations)
             .set({ mode: 'waiting' })
             .where(eq(conversations.id, conversation.id));
         }
+        options.escalations.push({
+          id: opened.escalation.id,
+          created: opened.created,
+          transferred: transfer && conversation.mode !== 'waiting',
+        });
         break;
+      }
     }
   }
   return queueOutgoing(tx, {

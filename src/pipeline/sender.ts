@@ -6,6 +6,7 @@ import type { channels } from '../features/channels/schema.ts';
 import { contacts, conversations, messages } from '../features/conversations/schema.ts';
 import type { ChannelCache } from './channel-cache.ts';
 import { runExclusive } from './exclusive.ts';
+import { pipelineMetrics } from './metrics.ts';
 import { outbox } from './schema.ts';
 
 export const SEND_QUEUE = 'pipeline-send';
@@ -66,10 +67,7 @@ export function startSender(
   options: { concurrency?: number; pacing?: PacingLimits } = {},
 ) {
   const pacing = options.pacing ?? DEFAULT_PACING;
-  const sent = ctx.metrics.counter('switchboard_outbox_total', 'Outbox deliveries by channel and outcome', [
-    'channel',
-    'outcome',
-  ] as const);
+  const { outbox: sent, rateLimited } = pipelineMetrics(ctx);
 
   // A hair under the documented rates: Telegram measures on arrival, and requests sent on
   // exact slot boundaries can arrive bunched by network jitter.
@@ -98,6 +96,11 @@ export function startSender(
   async function drain(channelId: string, chatId: string, keepAlive: () => Promise<void>): Promise<void> {
     const channel = await deps.channels.get(channelId);
     if (!channel) return;
+    // Lines about this chat's deliveries carry its workspace, bot, channel and chat.
+    const scoped = {
+      ...ctx,
+      logger: ctx.logger.child({ workspaceId: channel.workspaceId, botId: channel.botId, channelId, chatId }),
+    };
     for (;;) {
       const [row] = await ctx.db
         .select()
@@ -122,8 +125,9 @@ export function startSender(
         .returning({ id: outbox.id });
       if (!claimed) continue;
       const result = await deps.deliver(channel, row.method, row.params);
-      const next = await settle(ctx, channel, row, result);
-      sent.labels(channel.type, next.outcome).inc();
+      const next = await settle(scoped, channel, row, result);
+      sent.labels(channel.type, channel.botId, next.outcome).inc();
+      if (next.outcome === 'rate_limited') rateLimited.labels(channel.type, channel.botId).inc();
       if (next.outcome === 'sent' || next.outcome === 'failed') {
         deps.onDelivered?.(row, next.outcome);
         if (row.method !== 'answerCallbackQuery') {

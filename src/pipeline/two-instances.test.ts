@@ -31,7 +31,7 @@ describe.runIf(scaled)('two instances on PostgreSQL + Redis', () => {
     const workspaceId = await createTestWorkspace(a, owner);
     const { token, channel, secret } = await seedTelegramBot(a.ctx, fake, {
       workspaceId,
-      config: { throttle: { perSecond: 100, burst: 100 } },
+      config: { throttle: { perSecond: 100, burst: 100 }, assistant: { escalateAfterUnknown: 0 } },
     });
     let updateId = 0;
     const post = (instance: TestApp, chatId: number, text: string) => {

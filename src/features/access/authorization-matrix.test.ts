@@ -283,7 +283,8 @@ describe('access check (every route × every caller × own and foreign workspace
     // Sanity: the walk really happened (9 callers per route and workspace).
     expect(calls).toBeGreaterThanOrEqual(app.app.routeTable.length * 9);
     expect(rebuilds).toBeLessThan(calls);
-  });
+    // Thousands of sequential calls: minutes on a loaded machine, not seconds.
+  }, 600_000);
 
   it('ignores malformed or unknown credentials on public routes instead of refusing the call', async () => {
     const junk: Array<Record<string, string>> = [

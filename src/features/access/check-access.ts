@@ -15,6 +15,13 @@ declare module 'fastify' {
     /** The caller's role in the `:ws` workspace of the URL, set for workspace routes. */
     workspaceRole?: Role;
   }
+  interface FastifyContextConfig {
+    /**
+     * Also accept the JWT as `?access_token=`: only for streams opened by EventSource, which
+     * cannot set headers. (The token then appears in URLs; keep such routes few.)
+     */
+    queryToken?: boolean;
+  }
 }
 
 const workspaceParam = z.object({ ws: z.uuid() });
@@ -79,11 +86,20 @@ function credentialsOf(request: FastifyRequest): Credentials | undefined {
   const apiKeyHeader = request.headers['x-api-key'];
   if (typeof apiKeyHeader === 'string' && apiKeyHeader) return { kind: 'api_key', secret: apiKeyHeader };
   const header = request.headers.authorization;
-  if (!header) return undefined;
+  if (!header) return queryTokenOf(request);
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match?.[1])
     throw new AppError('UNAUTHENTICATED', { message: 'Authorization header must be "Bearer <token>"' });
   const token = match[1];
+  return token.startsWith(API_KEY_PREFIX) ? { kind: 'api_key', secret: token } : { kind: 'jwt', token };
+}
+
+/** `?access_token=` on routes that declare `queryToken` (EventSource streams). */
+function queryTokenOf(request: FastifyRequest): Credentials | undefined {
+  if (!request.routeOptions.config.queryToken) return undefined;
+  const parsed = z.object({ access_token: z.string().min(1).max(4096) }).safeParse(request.query);
+  if (!parsed.success) return undefined;
+  const token = parsed.data.access_token;
   return token.startsWith(API_KEY_PREFIX) ? { kind: 'api_key', secret: token } : { kind: 'jwt', token };
 }
 

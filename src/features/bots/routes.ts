@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
+import { createDefaultResponder } from '../../pipeline/index.ts';
 import type { App } from '../../platform/http/create-server.ts';
 import { commonErrors, dateTime, pageOf, pageQuery } from '../../platform/http/schemas.ts';
 import { contextOf } from '../access/check-access.ts';
 import { botConfigSchema } from './bot-config.ts';
+import { playgroundBodySchema, playgroundResultSchema, runPlayground } from './playground.ts';
 import {
   type Bot,
   createBot,
@@ -313,6 +315,32 @@ export function registerBotRoutes(app: App, ctx: AppContext) {
         botId: request.params.bot,
         version: request.body.version,
         note: request.body.note,
+      }),
+  );
+
+  // ─── Playground ────────────────────────────────────────────────────────────
+
+  const responder = createDefaultResponder(ctx);
+  app.post(
+    '/api/workspaces/:ws/bots/:bot/playground',
+    {
+      config: { access: { role: 'operator' } },
+      schema: {
+        tags,
+        security,
+        summary: "Talk to the bot's draft config without a channel",
+        description:
+          'Runs the responder customers get on `config` (unsaved editor state), else the draft, else the published version. Nothing is stored: escalations and language changes come back as notes.',
+        params: botParams,
+        body: playgroundBodySchema,
+        response: { 200: playgroundResultSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      runPlayground(ctx, responder, {
+        workspaceId: request.params.ws,
+        botId: request.params.bot,
+        body: request.body,
       }),
   );
 }

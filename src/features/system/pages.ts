@@ -1,12 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../platform/http/create-server.ts';
 
+/** Where `npm run build:admin` (run by `npm install` and by `npm start` when missing) writes the panel. */
+export const ADMIN_DIST_DIR = fileURLToPath(new URL('../../../admin/dist', import.meta.url));
+
 /**
- * Server-rendered pages that must work before any panel exists: the first-run setup form
- * the start-up log links to, and a landing page.
+ * Paths the panel never answers: the API and the other server endpoints keep their own 404s
+ * (JSON error shape) instead of getting the panel's HTML.
  */
-export function registerSystemPages(app: App) {
+const SERVER_PREFIXES = ['/api', '/hooks', '/health', '/metrics', '/media', '/share'];
+
+/**
+ * The admin panel at `/`: its built files (`admin/dist`) and, for any other GET outside the
+ * server's own prefixes, its index.html (client-side routes such as /w/…/bots or
+ * /invitations/…). Without a build — a checkout where `npm run build:admin` has not run — the
+ * server-rendered setup form and a landing page that says how to build stand in, so the
+ * start-up log's setup link works either way. The same routes exist in both cases, so the
+ * route table and the OpenAPI document do not depend on the build.
+ */
+export function registerSystemPages(app: App, options: { distDir?: string } = {}) {
+  const distDir = path.resolve(options.distDir ?? ADMIN_DIST_DIR);
+  const indexFile = path.join(distDir, 'index.html');
+  // Only `reply.sendFile`: the routes below decide what is served (and declare their access).
+  void app.register(fastifyStatic, { root: distDir, serve: false });
   const html = { 200: z.string().describe('HTML page') };
+  const hasPanel = () => existsSync(indexFile);
+
+  const sendPanel = (reply: FastifyReply) =>
+    reply
+      .header('cache-control', 'no-cache')
+      .type('text/html; charset=utf-8')
+      .send(readFileSync(indexFile, 'utf8'));
 
   app.get(
     '/setup',
@@ -14,17 +44,77 @@ export function registerSystemPages(app: App) {
       config: { access: 'public' },
       schema: { tags: ['system'], summary: 'First-run setup page', produces: ['text/html'], response: html },
     },
-    async (_request, reply) => reply.type('text/html; charset=utf-8').send(SETUP_PAGE),
+    async (_request, reply) =>
+      hasPanel() ? sendPanel(reply) : reply.type('text/html; charset=utf-8').send(SETUP_PAGE),
   );
 
   app.get(
     '/',
     {
       config: { access: 'public' },
-      schema: { tags: ['system'], summary: 'Landing page', produces: ['text/html'], response: html },
+      schema: { tags: ['system'], summary: 'Admin panel', produces: ['text/html'], response: html },
     },
-    async (_request, reply) => reply.type('text/html; charset=utf-8').send(LANDING_PAGE),
+    async (_request, reply) =>
+      hasPanel() ? sendPanel(reply) : reply.type('text/html; charset=utf-8').send(LANDING_PAGE),
   );
+
+  app.get(
+    '/*',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['system'],
+        summary: "Admin panel: its static files, and its index.html for the panel's own routes",
+        produces: ['text/html'],
+        response: html,
+      },
+      logLevel: 'warn',
+    },
+    async (request, reply) => {
+      const pathname = decodeURIComponent(request.url.split('?')[0] ?? '/');
+      if (SERVER_PREFIXES.some((prefix) => pathname === prefix || pathname.startsWith(`${prefix}/`))) {
+        return reply.callNotFound();
+      }
+      if (!hasPanel()) return reply.type('text/html; charset=utf-8').send(LANDING_PAGE);
+      const file = path.resolve(distDir, `.${pathname}`);
+      if (file.startsWith(`${distDir}${path.sep}`) && file !== indexFile && isFile(file)) {
+        // Vite names built assets by content hash: they never change under the same name.
+        const immutable = pathname.startsWith('/assets/');
+        return reply.sendFile(path.relative(distDir, file), distDir, {
+          maxAge: immutable ? '365d' : '1h',
+          immutable,
+        });
+      }
+      // A missing asset is a 404, not the panel: a stale tab must not parse HTML as JS.
+      if (pathname.startsWith('/assets/')) return reply.callNotFound();
+      return sendPanel(reply);
+    },
+  );
+}
+
+/**
+ * Builds the admin panel when its build is missing (a clone installed with scripts off, or a
+ * deleted dist), so `npm start` alone serves it. A failed build is not fatal: the server
+ * starts with the fallback pages, which say how to build.
+ */
+export function ensureAdminPanelBuilt(distDir: string = ADMIN_DIST_DIR): void {
+  if (existsSync(path.join(distDir, 'index.html'))) return;
+  const root = path.resolve(distDir, '../..');
+  process.stdout.write('The admin panel is not built yet: building it (npm run build:admin)…\n');
+  const result = spawnSync('npm', ['run', 'build:admin'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    process.stderr.write(
+      'Building the admin panel failed; the server starts without it. Run `npm run build:admin` to retry.\n',
+    );
+  }
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 const STYLE = `
@@ -83,4 +173,5 @@ const LANDING_PAGE = `<!doctype html>
 <body><main>
   <h1>Switchboard is running</h1>
   <p>The API is ready. Explore it in the <a href="/api/docs">API reference</a>, or check <a href="/health">health</a>.</p>
+  <p>The admin panel is not built yet: run <code>npm run build:admin</code> (or <code>npm install</code>) and reload.</p>
 </main></body></html>`;

@@ -92,6 +92,11 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   // A pool error on an idle client (server restart) must not crash the process; the next
   // query reconnects and /health reports the outage meanwhile.
   pool.on('error', () => {});
+  // The same for a client checked out when its connection dies (pg_terminate_backend, a
+  // failover): its query rejects and the caller retries; the 'error' event must not crash.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db: Db = drizzleNodePg({ client: pool, schema });
   return {
     db,

@@ -78,7 +78,8 @@ describe('GET /api/openapi.json', () => {
       .filter((route) => route.url !== '/api/openapi.json')
       .map((route) => ({
         ...route,
-        path: route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
+        // @fastify/swagger writes a wildcard (the admin panel's `/*`) as `{*}`.
+        path: route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}'),
         method: route.method.toLowerCase(),
       }));
   }
