@@ -7,8 +7,8 @@ import type { AnalyticsRow } from './tracker.ts';
 
 /**
  * Rollups are maintained on write: the tracker's batch INSERT and the upserts of every rollup
- * it touches run in one transaction (`writeEventBatch`). Chosen over a job rolling up raw
- * events past an id watermark because:
+ * it touches run as one statement, so in one transaction (`writeEventBatch`). Chosen over a
+ * job rolling up raw events past an id watermark because:
  * - a bigserial watermark is unsafe with concurrent writers (ids are taken at insert, commits
  *   land in another order, so a job can pass an id whose row is not yet visible and skip it);
  * - dashboards are fresh to the tracker's last flush (≤ 1 s), with no "tail past the
@@ -45,27 +45,31 @@ const MEASURES = `
   case when type = 'llm_call' and data->'ok' = 'false'::jsonb then 1 else 0 end as failures,
   coalesce(${num('latencyMs')}, ${num('waitMs')}, ${num('resolutionMs')}, ${num('durationMs')})::float8 as duration_ms`;
 
-/** The events to roll up, with the workspace's local day and hour, and their measures. */
-function sourceSelect(filter: SQL): SQL {
+/**
+ * The events to roll up (`events`: a relation with the raw table's columns, aliased `e`),
+ * with the workspace's local day and hour, and their measures.
+ */
+function sourceSelect(events: SQL, filter: SQL): SQL {
   return sql`select e.workspace_id, coalesce(e.bot_id, ${NO_ID}::uuid) as bot_id,
       coalesce(e.channel_id, ${NO_ID}::uuid) as channel_id, e.contact_id, e.type, e.data, e.occurred_at,
       (e.occurred_at at time zone w.timezone)::date as day,
       date_trunc('hour', e.occurred_at, w.timezone) as hour,
       ${sql.raw(MEASURES)}
-    from analytics_events e join workspaces w on w.id = e.workspace_id
+    from ${events} join workspaces w on w.id = e.workspace_id
     where ${filter}`;
 }
 
-/** Where the rollup statements read the events from: a filter on the raw table, or a table built from `sourceSelect`. */
-type Source = { filter: SQL } | { table: string };
-
-function source(from: Source): SQL {
-  const body =
-    'filter' in from ? sourceSelect(from.filter) : sql`select * from ${sql.identifier(from.table)}`;
-  return sql`src as (${body}), m as (select * from src)`;
+/**
+ * One rollup: helper CTEs (reading `src`, the events with their measures) and the upsert
+ * itself. Run alone (`with src as …, helpers insert …`) or, on the tracker's write path, all
+ * together as data-modifying CTEs of the batch's single statement.
+ */
+interface Rollup {
+  helpers: SQL[];
+  upsert: SQL;
 }
 
-export function rollupStatements(from: Source): SQL[] {
+function rollups(): Rollup[] {
   const upsertMeasures = (table: string) =>
     sql.raw(`events = ${table}.events + excluded.events, tokens = ${table}.tokens + excluded.tokens,
       cost = ${table}.cost + excluded.cost, zero_results = ${table}.zero_results + excluded.zero_results,
@@ -75,30 +79,39 @@ export function rollupStatements(from: Source): SQL[] {
   );
   const all = sql.raw(`'${ALL_ID}'::uuid`);
   return [
-    sql`with ${source(from)}
-      insert into analytics_hourly as t (workspace_id, bot_id, hour, type, channel_id, events, tokens, cost, zero_results, failures, duration_ms)
+    {
+      helpers: [],
+      upsert: sql`insert into analytics_hourly as t (workspace_id, bot_id, hour, type, channel_id, events, tokens, cost, zero_results, failures, duration_ms)
       select workspace_id, coalesce(bot_id, ${all}), hour, type, coalesce(channel_id, ${all}), ${sums}
-      from m group by grouping sets ((workspace_id, hour, type, bot_id, channel_id), (workspace_id, hour, type))
+      from src group by grouping sets ((workspace_id, hour, type, bot_id, channel_id), (workspace_id, hour, type))
       order by 1, 2, 3, 4, 5
       on conflict (workspace_id, bot_id, hour, type, channel_id) do update set ${upsertMeasures('t')}`,
-    sql`with ${source(from)}
-      insert into analytics_daily as t (workspace_id, bot_id, day, type, channel_id, events, tokens, cost, zero_results, failures, duration_ms)
+    },
+    {
+      helpers: [],
+      upsert: sql`insert into analytics_daily as t (workspace_id, bot_id, day, type, channel_id, events, tokens, cost, zero_results, failures, duration_ms)
       select workspace_id, coalesce(bot_id, ${all}), day, type, coalesce(channel_id, ${all}), ${sums}
-      from m group by grouping sets ((workspace_id, day, type, bot_id, channel_id), (workspace_id, day, type))
+      from src group by grouping sets ((workspace_id, day, type, bot_id, channel_id), (workspace_id, day, type))
       order by 1, 2, 3, 4, 5
       on conflict (workspace_id, bot_id, day, type, channel_id) do update set ${upsertMeasures('t')}`,
-    sql`with ${source(from)}, d as (
+    },
+    {
+      helpers: [
+        sql`durations as (
         select workspace_id, bot_id, channel_id, day, type,
           floor(ln(greatest(duration_ms, 1)) / ln(2) * ${DURATION_BUCKETS_PER_DOUBLING})::smallint as bucket
-        from m where duration_ms is not null and duration_ms >= 0
-          and type in ('escalation_resolved', 'handoff_started', 'llm_call')
-      )
-      insert into analytics_daily_durations as t (workspace_id, bot_id, day, type, channel_id, bucket, count)
+        from src where duration_ms is not null and duration_ms >= 0
+          and type in ('escalation_resolved', 'handoff_started', 'llm_call'))`,
+      ],
+      upsert: sql`insert into analytics_daily_durations as t (workspace_id, bot_id, day, type, channel_id, bucket, count)
       select workspace_id, coalesce(bot_id, ${all}), day, type, coalesce(channel_id, ${all}), bucket, count(*)
-      from d group by grouping sets ((workspace_id, day, type, bucket, bot_id, channel_id), (workspace_id, day, type, bucket))
+      from durations group by grouping sets ((workspace_id, day, type, bucket, bot_id, channel_id), (workspace_id, day, type, bucket))
       order by 1, 2, 3, 4, 5, 6
       on conflict (workspace_id, bot_id, day, type, channel_id, bucket) do update set count = t.count + excluded.count`,
-    sql`with ${source(from)}, k as (
+    },
+    {
+      helpers: [
+        sql`keyed as (
         select workspace_id, bot_id, channel_id, day, occurred_at, 'query' as kind,
           left(lower(regexp_replace(btrim(${sql.raw(str('query'))}), '\\s+', ' ', 'g')), 200) as key, null::text as label
         from src where type = 'search'
@@ -108,40 +121,47 @@ export function rollupStatements(from: Source): SQL[] {
         from src where type = 'product_view'
         union all
         select workspace_id, bot_id, channel_id, day, occurred_at, 'referrer', left(${sql.raw(str('referrer'))}, 200), null
-        from src where type = 'command'
-      )
-      insert into analytics_daily_keys as t (workspace_id, bot_id, kind, day, key, channel_id, count, label)
+        from src where type = 'command')`,
+      ],
+      upsert: sql`insert into analytics_daily_keys as t (workspace_id, bot_id, kind, day, key, channel_id, count, label)
       select workspace_id, coalesce(bot_id, ${all}), kind, day, key, coalesce(channel_id, ${all}), count(*),
         (array_agg(label order by occurred_at desc) filter (where label is not null))[1]
-      from k where key is not null and key <> ''
+      from keyed where key is not null and key <> ''
       group by grouping sets ((workspace_id, kind, day, key, bot_id, channel_id), (workspace_id, kind, day, key))
       order by 1, 2, 3, 4, 5, 6
       on conflict (workspace_id, bot_id, kind, day, key, channel_id)
         do update set count = t.count + excluded.count, label = coalesce(excluded.label, t.label)`,
-    sql`with ${source(from)}, c as (
+    },
+    {
+      // A contact's first event of a (local) day adds it to the exact table, counts it in the
+      // day's active contacts and marks the day's sketch stale.
+      helpers: [
+        sql`day_contacts as (
         select distinct on (workspace_id, day, contact_id) workspace_id, day, contact_id, bot_id, channel_id,
           ${sql.raw(HLL_SQL.hash('contact_id'))} as h
         from src where contact_id is not null
-        order by workspace_id, day, contact_id, occurred_at
-      ), fresh as (
+        order by workspace_id, day, contact_id, occurred_at)`,
+        sql`fresh as (
         insert into analytics_daily_contacts (workspace_id, day, contact_id, bot_id, channel_id, hll_idx, hll_rank)
         select workspace_id, day, contact_id, bot_id, channel_id, ${sql.raw(HLL_SQL.idx('h'))}, ${sql.raw(HLL_SQL.rank('h'))}
-        from c order by 1, 2, 3
+        from day_contacts order by 1, 2, 3
         on conflict do nothing
-        returning workspace_id, day, bot_id, channel_id
-      ), counted as (
+        returning workspace_id, day, bot_id, channel_id)`,
+        sql`counted as (
         insert into analytics_daily as t (workspace_id, bot_id, day, type, channel_id, events)
         select workspace_id, coalesce(bot_id, ${all}), day, ${ACTIVE_CONTACTS}, coalesce(channel_id, ${all}), count(*)
         from fresh group by grouping sets ((workspace_id, day, bot_id, channel_id), (workspace_id, day))
         order by 1, 2, 3, 5
         on conflict (workspace_id, bot_id, day, type, channel_id) do update set events = t.events + excluded.events
-        returning 1
-      )
-      insert into analytics_sketch_days as t (workspace_id, day)
+        returning 1)`,
+      ],
+      upsert: sql`insert into analytics_sketch_days as t (workspace_id, day)
       select distinct workspace_id, day from fresh order by 1, 2
       on conflict (workspace_id, day) do update set dirty_seq = t.dirty_seq + 1`,
-    sql`with ${source(from)}
-      insert into analytics_funnel as t (workspace_id, contact_id, bot_id, channel_id, started_on, started_at, asked_at, viewed_at, escalated_at)
+    },
+    {
+      helpers: [],
+      upsert: sql`insert into analytics_funnel as t (workspace_id, contact_id, bot_id, channel_id, started_on, started_at, asked_at, viewed_at, escalated_at)
       select workspace_id, contact_id, (array_agg(bot_id))[1], (array_agg(channel_id))[1],
         min(day) filter (where type = 'contact_new'),
         min(occurred_at) filter (where type = 'contact_new'),
@@ -163,7 +183,18 @@ export function rollupStatements(from: Source): SQL[] {
         or excluded.asked_at < t.asked_at or (t.asked_at is null and excluded.asked_at is not null)
         or excluded.viewed_at < t.viewed_at or (t.viewed_at is null and excluded.viewed_at is not null)
         or excluded.escalated_at < t.escalated_at or (t.escalated_at is null and excluded.escalated_at is not null)`,
+    },
   ];
+}
+
+/** Each rollup as a statement of its own over the events of `table` (the rebuild's temporary table). */
+export function rollupStatements(table: string): SQL[] {
+  return rollups().map(
+    (rollup) =>
+      sql`with src as (select * from ${sql.identifier(table)})${sql.join(
+        rollup.helpers.map((helper) => sql`, ${helper}`),
+      )} ${rollup.upsert}`,
+  );
 }
 
 /** JSON text PostgreSQL's jsonb accepts: no NUL characters (`\u0000` escapes), anywhere. */
@@ -172,7 +203,7 @@ function toJsonText(value: unknown): string {
 }
 
 /**
- * Writes one batch of events and its rollups in one transaction; a batch id already written
+ * Writes one batch of events and its rollups in one statement; a batch id already written
  * is skipped. Events of a workspace deleted meanwhile are left out.
  */
 export async function writeEventBatch(db: DbOrTx, rows: AnalyticsRow[], batchId: string): Promise<void> {
@@ -188,27 +219,31 @@ export async function writeEventBatch(db: DbOrTx, rows: AnalyticsRow[], batchId:
       occurred_at: (row.occurredAt ?? new Date()).toISOString(),
     })),
   );
-  await db.transaction(async (tx) => {
-    const claimed = await queryRows(
-      tx,
-      sql`insert into analytics_event_batches (id) values (${batchId}) on conflict do nothing returning id`,
-    );
-    if (claimed.length === 0) return;
-    const inserted = await queryRows(
-      tx,
-      sql`
+  await db.execute(eventBatchStatement(payload, batchId));
+}
+
+/**
+ * One statement: claim the batch id, insert the events, and upsert every rollup from the
+ * inserted rows (RETURNING), as data-modifying CTEs — one round trip per batch instead of one
+ * per table.
+ */
+export function eventBatchStatement(payload: string, batchId: string): SQL {
+  const parts = rollups();
+  const helpers = parts.flatMap((rollup) => rollup.helpers);
+  const upserts = parts.map((rollup, index) => sql`${sql.raw(`rollup_${index}`)} as (${rollup.upsert})`);
+  return sql`
+    with claimed as (
+      insert into analytics_event_batches (id) values (${batchId}) on conflict do nothing returning id
+    ), inserted as (
       insert into analytics_events (workspace_id, bot_id, channel_id, contact_id, type, data, occurred_at)
       select r.workspace_id, r.bot_id, r.channel_id, r.contact_id, r.type, coalesce(r.data, '{}'::jsonb), r.occurred_at
       from jsonb_to_recordset(${payload}::jsonb) as r(workspace_id uuid, bot_id uuid, channel_id uuid,
         contact_id uuid, type text, data jsonb, occurred_at timestamptz)
-      where exists (select 1 from workspaces w where w.id = r.workspace_id)
-      returning id`,
-    );
-    const ids = inserted.map((row) => toNumber(row.id));
-    if (ids.length === 0) return;
-    const filter = sql`e.id = any(${`{${ids.join(',')}}`}::bigint[])`;
-    for (const statement of rollupStatements({ filter })) await tx.execute(statement);
-  });
+      where exists (select 1 from claimed) and exists (select 1 from workspaces w where w.id = r.workspace_id)
+      returning workspace_id, bot_id, channel_id, contact_id, type, data, occurred_at
+    ), src as (${sourceSelect(sql`inserted e`, sql`true`)}),
+    ${sql.join([...helpers, ...upserts], sql`, `)}
+    select 1`;
 }
 
 /** Rollup tables a workspace's rebuild clears. */
@@ -236,10 +271,10 @@ export async function rebuildRollups(db: Db, workspaceId: string): Promise<void>
     // The events are read, joined and measured once into a temporary table the statements share.
     await tx.execute(sql`set local work_mem = '256MB'`);
     await tx.execute(
-      sql`create temporary table analytics_rebuild_src on commit drop as ${sourceSelect(sql`e.workspace_id = ${workspaceId}`)}`,
+      sql`create temporary table analytics_rebuild_src on commit drop as ${sourceSelect(sql`analytics_events e`, sql`e.workspace_id = ${workspaceId}`)}`,
     );
     await tx.execute(sql`analyze analytics_rebuild_src`);
-    for (const statement of rollupStatements({ table: 'analytics_rebuild_src' })) await tx.execute(statement);
+    for (const statement of rollupStatements('analytics_rebuild_src')) await tx.execute(statement);
   });
 }
 

@@ -1,4 +1,4 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   ArrowLeft,
   CheckCircle2,
@@ -81,34 +81,46 @@ export default function InboxPage() {
       if (conversationId)
         void queryClient.invalidateQueries({ queryKey: ['conversation', ws, conversationId] });
     }
-    if (type === 'presence') void queryClient.invalidateQueries({ queryKey: ['presence', ws] });
+    // Presence carries each operator's count of chats: a takeover, release or assignment moves it.
+    if (!type.startsWith('message.'))
+      void queryClient.invalidateQueries({ queryKey: ['presence', ws] });
   });
-  const waiting = useQuery({
+  // Each list pages by cursor: the first page on load and on every live event, more on demand.
+  const waiting = useInfiniteQuery({
     queryKey: ['inbox', ws, 'waiting'],
-    queryFn: () =>
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
       unwrap(
         api.GET('/api/workspaces/{ws}/conversations', {
-          params: { path: { ws }, query: { mode: 'waiting', limit: 50 } },
+          params: { path: { ws }, query: { mode: 'waiting', limit: 50, cursor: pageParam } },
         }),
       ),
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    select: (data) => ({ items: data.pages.flatMap((page) => page.items) }),
   });
-  const active = useQuery({
+  const active = useInfiniteQuery({
     queryKey: ['inbox', ws, 'active'],
-    queryFn: () =>
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
       unwrap(
         api.GET('/api/workspaces/{ws}/conversations', {
-          params: { path: { ws }, query: { mode: 'human', limit: 50 } },
+          params: { path: { ws }, query: { mode: 'human', limit: 50, cursor: pageParam } },
         }),
       ),
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    select: (data) => ({ items: data.pages.flatMap((page) => page.items) }),
   });
-  const open = useQuery({
+  const open = useInfiniteQuery({
     queryKey: ['inbox', ws, 'escalations'],
-    queryFn: () =>
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
       unwrap(
         api.GET('/api/workspaces/{ws}/escalations', {
-          params: { path: { ws }, query: { status: OPEN, limit: 100 } },
+          params: { path: { ws }, query: { status: OPEN, limit: 100, cursor: pageParam } },
         }),
       ),
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    select: (data) => ({ items: data.pages.flatMap((page) => page.items) }),
   });
   const me = useMe();
   const myId = me.data?.user.id;
@@ -177,6 +189,9 @@ export default function InboxPage() {
     })),
   };
   const current = lists[tab];
+  const sources = tab === 'waiting' ? [waiting, open] : tab === 'mine' ? [open] : [active];
+  const more = sources.filter((source) => source.hasNextPage);
+  const loadingMore = sources.some((source) => source.isFetchingNextPage);
   const failed = tab === 'mine' ? open : tab === 'waiting' ? (waiting.isError ? waiting : open) : active;
   return (
     <>
@@ -258,6 +273,20 @@ export default function InboxPage() {
                     </button>
                   </li>
                 ))}
+                {more.length > 0 && (
+                  <li className="p-3 text-center">
+                    <Button
+                      variant="ghost"
+                      size="sm"
+                      disabled={loadingMore}
+                      onClick={() => {
+                        for (const source of more) void source.fetchNextPage();
+                      }}
+                    >
+                      {t('ops.more')}
+                    </Button>
+                  </li>
+                )}
               </ul>
             )}
           </div>
