@@ -82,8 +82,7 @@ export default function InboxPage() {
         void queryClient.invalidateQueries({ queryKey: ['conversation', ws, conversationId] });
     }
     // Presence carries each operator's count of chats: a takeover, release or assignment moves it.
-    if (!type.startsWith('message.'))
-      void queryClient.invalidateQueries({ queryKey: ['presence', ws] });
+    if (!type.startsWith('message.')) void queryClient.invalidateQueries({ queryKey: ['presence', ws] });
   });
   // Each list pages by cursor: the first page on load and on every live event, more on demand.
   const waiting = useInfiniteQuery({
