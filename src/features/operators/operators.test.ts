@@ -171,6 +171,54 @@ describe('PUT /api/workspaces/:ws/presence', () => {
   });
 });
 
+describe('removing a member', () => {
+  it('puts the escalations and conversations of a removed operator back in the queue', async () => {
+    const { owner, workspaceId, token, channel } = await setup();
+    const operator = await addMember(app, owner, workspaceId, 'operator');
+    await keepOnline(workspaceId, operator);
+    const held = await escalate(token, channel.id);
+    const takeover = await app.api(
+      `/api/workspaces/${workspaceId}/conversations/${held.conversationId}/takeover`,
+      { method: 'POST', token: operator.token },
+    );
+    expect(takeover.status).toBe(200);
+    const assigned = await escalate(token, channel.id);
+    await app.api(`/api/workspaces/${workspaceId}/escalations/${assigned.id}`, {
+      method: 'PATCH',
+      token: owner.token,
+      json: { assigneeId: operator.id },
+    });
+
+    const removed = await app.api(`/api/workspaces/${workspaceId}/members/${operator.id}`, {
+      method: 'DELETE',
+      token: owner.token,
+    });
+    expect(removed.status).toBe(204);
+    // The sweeper (every second here) finds the former member's work and re-queues it.
+    const [conversation] = await waitUntil(async () => {
+      const rows = await app.ctx.db
+        .select({ mode: conversations.mode })
+        .from(conversations)
+        .where(eq(conversations.id, held.conversationId));
+      return rows[0]?.mode === 'waiting' && rows;
+    });
+    expect(conversation?.mode).toBe('waiting');
+    const rows = await app.ctx.db
+      .select({ status: escalations.status, assigneeId: escalations.assigneeId })
+      .from(escalations)
+      .where(eq(escalations.workspaceId, workspaceId));
+    expect(rows).toEqual([
+      { status: 'pending', assigneeId: null },
+      { status: 'pending', assigneeId: null },
+    ]);
+    const audit = await app.ctx.db
+      .select({ actor: auditLog.actorLabel })
+      .from(auditLog)
+      .where(and(eq(auditLog.workspaceId, workspaceId), eq(auditLog.action, 'escalation.requeue')));
+    expect(audit.map((row) => row.actor)).toEqual(['member removed', 'member removed']);
+  });
+});
+
 describe('automatic assignment', () => {
   it('assigns round-robin among online operators with capacity, and hands waiting work out when room appears', async () => {
     const { owner, workspaceId, token, channel } = await setup();

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, ne, or, sql } from 'drizzle-orm';
+import { type AnyColumn, and, asc, eq, inArray, isNotNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { AppContext, RequestContext } from '../../context.ts';
 import type { DbOrTx } from '../../platform/db/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
@@ -276,7 +276,42 @@ export async function sweepPresence(ctx: AppContext): Promise<number> {
     await publishPresence(ctx, row.workspaceId, await presenceOf(ctx, row.workspaceId, row.userId));
     await assignPending(ctx, row.workspaceId);
   }
+  await requeueFormerMembers(ctx);
   return stale.length;
+}
+
+/**
+ * Someone removed from a workspace (or who left it) keeps none of its work: the escalations
+ * assigned to them and the conversations they held go back to the queue on the next sweep.
+ * Done here rather than in member removal so the workspaces feature needs no knowledge of
+ * operators, and a removal that raced a takeover is caught all the same.
+ */
+async function requeueFormerMembers(ctx: AppContext): Promise<void> {
+  const notMember = (workspaceId: AnyColumn, userId: AnyColumn) =>
+    sql`not exists (select 1 from ${memberships} where ${memberships.workspaceId} = ${workspaceId} and ${memberships.userId} = ${userId})`;
+  const holding = await ctx.db
+    .selectDistinct({ workspaceId: conversationHolders.workspaceId, userId: conversationHolders.userId })
+    .from(conversationHolders)
+    .where(notMember(conversationHolders.workspaceId, conversationHolders.userId));
+  const assigned = await ctx.db
+    .selectDistinct({ workspaceId: escalations.workspaceId, userId: escalations.assigneeId })
+    .from(escalations)
+    .where(
+      and(
+        isNotNull(escalations.assigneeId),
+        inArray(escalations.status, [...OPEN_STATUSES]),
+        notMember(escalations.workspaceId, escalations.assigneeId),
+      ),
+    );
+  const former = new Map<string, { workspaceId: string; userId: string }>();
+  for (const row of [...holding, ...assigned])
+    if (row.userId)
+      former.set(`${row.workspaceId}/${row.userId}`, { workspaceId: row.workspaceId, userId: row.userId });
+  for (const { workspaceId, userId } of former.values()) {
+    const system: RequestContext = { ...ctx, actor: { type: 'system', label: 'member removed' } };
+    await requeueAssignments(system, workspaceId, userId, 'no longer a member');
+    await assignPending(ctx, workspaceId);
+  }
 }
 
 /**
