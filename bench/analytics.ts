@@ -4,7 +4,6 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import { queryRows, toNumber } from '../src/features/analytics/query-rows.ts';
 import { eventsCsv } from '../src/features/analytics/raw-events.ts';
 import { buildSketches, rebuildRollups } from '../src/features/analytics/rollups.ts';
 import {
@@ -18,6 +17,7 @@ import type { Tracker } from '../src/features/analytics/tracker.ts';
 import { defaultBotConfig } from '../src/features/bots/bot-config.ts';
 import { type Database, openDatabase } from '../src/platform/db/index.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
+import { queryRows, toNumber } from '../src/platform/db/rows.ts';
 import { FakeTelegram } from '../testkit/src/fake-telegram.ts';
 import { startTestApp } from '../testkit/src/start-app.ts';
 import { seedTelegramBot } from '../testkit/src/telegram-bot.ts';

@@ -1,8 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { DbOrTx } from '../../platform/db/index.ts';
+import { queryRows, type Row, toNumber } from '../../platform/db/rows.ts';
 import { AppError } from '../../platform/errors.ts';
-import { queryRows, type Row, toNumber } from './query-rows.ts';
 import type { Summary, TimeseriesPoint } from './service.ts';
 
 /** Filters of the raw event browser and the events export. */

@@ -1,8 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../platform/db/index.ts';
+import { queryRows, toNumber } from '../../platform/db/rows.ts';
 import { ACTIVE_CONTACTS } from './events.ts';
 import { HLL_M, HLL_SQL } from './hll.ts';
-import { queryRows, toNumber } from './query-rows.ts';
 import type { AnalyticsRow } from './tracker.ts';
 
 /**

@@ -1,12 +1,12 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/index.ts';
+import { queryRows, type Row, toNumber } from '../../platform/db/rows.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { bots } from '../bots/schema.ts';
 import { channels } from '../channels/schema.ts';
 import { workspaces } from '../workspaces/schema.ts';
 import { ACTIVE_CONTACTS, type EventType } from './events.ts';
 import { estimate, HLL_M, mergeRegisters } from './hll.ts';
-import { queryRows, type Row, toNumber } from './query-rows.ts';
 import { ALL_ID, DURATION_BUCKETS_PER_DOUBLING } from './rollups.ts';
 
 /*

@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { FakeOpenAI } from '../../../testkit/src/fake-openai.ts';
 import { startTestApp, type TestApp } from '../../../testkit/src/start-app.ts';
 import { createTestWorkspace, signUp, type TestUser } from '../../../testkit/src/users.ts';
+import { selectRows } from '../../platform/db/rows.ts';
 import { knowledgeDocuments } from './schema.ts';
 import { searchKnowledge } from './search.ts';
-import { selectRows } from './sql-rows.ts';
 import { hasVectorStore } from './vector-store.ts';
 
 /**

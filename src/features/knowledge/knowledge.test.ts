@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startTestApp, type TestApp } from '../../../testkit/src/start-app.ts';
 import { addMember, createTestWorkspace, signUp, type TestUser } from '../../../testkit/src/users.ts';
+import { selectRows } from '../../platform/db/rows.ts';
 import { auditLog } from '../audit/schema.ts';
 import { rebuildKnowledgeTerms, sweepKnowledgeDocuments } from './ingest.ts';
 import { matchQaPair } from './qa.ts';
 import { knowledgeChunks, knowledgeDocuments, knowledgeFiles, qaPairs } from './schema.ts';
 import { searchKnowledge } from './search.ts';
-import { selectRows } from './sql-rows.ts';
 
 /**
  * The knowledge base end to end over HTTP: documents in every way (text, upload of each

@@ -2,12 +2,12 @@ import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext, RequestContext } from '../../context.ts';
 import type { DbOrTx } from '../../platform/db/index.ts';
+import { selectRows } from '../../platform/db/rows.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/cursor.ts';
 import { recordAudit } from '../audit/service.ts';
 import { detectLanguage, normalizeQuestion } from './language.ts';
 import { qaPairs } from './schema.ts';
-import { selectRows } from './sql-rows.ts';
 
 /**
  * QA pairs: a question with its canned answer and a threshold. A customer's message matches a

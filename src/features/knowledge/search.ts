@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
+import { selectRows } from '../../platform/db/rows.ts';
 import { getEmbedder } from './embeddings.ts';
 import { detectQueryLanguage } from './language.ts';
 import type { KnowledgeLanguage } from './schema.ts';
-import { selectRows } from './sql-rows.ts';
 import { hasVectorStore, nearestChunks } from './vector-store.ts';
 
 /**

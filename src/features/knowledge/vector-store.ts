@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import type { Database, DbOrTx } from '../../platform/db/index.ts';
-import { selectRows } from './sql-rows.ts';
+import { selectRows } from '../../platform/db/rows.ts';
 
 /**
  * Chunk embeddings in pgvector, where the database has it. The table is created by the
