@@ -72,6 +72,11 @@ export async function completeSetup(
     await tx.delete(systemState).where(eq(systemState.key, SETUP_KEY));
     return created;
   });
-  const workspace = await createWorkspace(ctx, { name: options.workspaceName, ownerId: user.id });
+  // The new owner creates the workspace: the audit log names them, not an anonymous caller.
+  const asOwner: RequestContext = {
+    ...ctx,
+    actor: { type: 'user', userId: user.id, email: user.email, isSuperAdmin: true },
+  };
+  const workspace = await createWorkspace(asOwner, { name: options.workspaceName, ownerId: user.id });
   return { user, workspace };
 }

@@ -36,6 +36,12 @@ describe('ensureFirstOwner', () => {
     expect(login.json.user).toMatchObject({ isSuperAdmin: true });
     const workspaces = await app.api('/api/workspaces', { token: String(login.json.accessToken) });
     expect(workspaces.json.items).toEqual([expect.objectContaining({ name: 'Shop', role: 'owner' })]);
+    const [created] = Array.isArray(workspaces.json.items) ? workspaces.json.items : [];
+    const ws = String(created?.id);
+    const audit = await app.api(`/api/workspaces/${ws}/audit`, { token: String(login.json.accessToken) });
+    expect(audit.json.items).toEqual([
+      expect.objectContaining({ action: 'workspace.create', actorType: 'user', actorLabel: body.email }),
+    ]);
     expect(await ensureFirstOwner(app.ctx)).toEqual({ kind: 'ready' });
   });
 
