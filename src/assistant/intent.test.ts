@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compilePattern } from './config.ts';
-import { findSkus, isSameStem, quotePassage, readIntent, readPriceRange } from './intent.ts';
+import { findSkus, isSameStem, plainPassage, quotePassage, readIntent, readPriceRange } from './intent.ts';
 
 const SKU = compilePattern('[A-ZА-Я]{2,5}(-[A-ZА-Я]{2,5})?-\\d{2,6}');
 
@@ -72,5 +72,16 @@ describe('quotePassage', () => {
     const quoted = quotePassage(text, 'how much is delivery', 120);
     expect(quoted).toContain('Delivery within the city costs 1,500 ₽.');
     expect(quoted.length).toBeLessThanOrEqual(130);
+  });
+});
+
+describe('plainPassage', () => {
+  it('turns Markdown into chat text: the last heading of a run as a label, no emphasis or link syntax', () => {
+    const text =
+      '# FAQ\n\n## Delivery\nWe deliver **within 2–3 days**, see [terms](https://shop.example/terms).\n- `Free` over 50,000 ₽';
+    expect(plainPassage(text)).toBe(
+      'Delivery:\nWe deliver within 2–3 days, see terms (https://shop.example/terms).\n• Free over 50,000 ₽',
+    );
+    expect(quotePassage('## Returns?\nWithin 14 days.', 'returns')).toBe('Returns? Within 14 days.');
   });
 });

@@ -174,9 +174,12 @@ export function isSameStem(a: string, b: string): boolean {
   return long.startsWith(stem) && (short.length >= 4 || long.length - short.length <= 1);
 }
 
-/** Trims `text` to whole sentences around the ones that best match `query`, at most `maxChars`. */
+/**
+ * Trims `text` to whole sentences around the ones that best match `query`, at most `maxChars`,
+ * as chat text (see `plainPassage`).
+ */
 export function quotePassage(text: string, query: string, maxChars = 600): string {
-  const clean = text.replace(/\s+/g, ' ').trim();
+  const clean = plainPassage(text).replace(/\s+/g, ' ').trim();
   if (clean.length <= maxChars) return clean;
   const sentences = clean.match(/[^.!?…]+(?:[.!?…]+|$)/g)?.map((sentence) => sentence.trim()) ?? [clean];
   const queryWords = wordsOf(query).filter((word) => !STOP_WORDS.has(word) && word.length > 2);
@@ -207,6 +210,28 @@ export function quotePassage(text: string, query: string, maxChars = 600): strin
   if (quoted.length <= maxChars)
     return `${from > 0 ? '… ' : ''}${quoted}${to < sentences.length - 1 ? ' …' : ''}`;
   return `${quoted.slice(0, maxChars - 1).replace(/\s+\S*$/, '')}…`;
+}
+
+/**
+ * A Markdown passage as chat text: Telegram and WhatsApp would show the marks as they are. A
+ * run of headings ("# FAQ", "## Delivery") becomes a label of its last, most specific one
+ * ("Delivery:"; the document's title is quoted apart); bold, code and link syntax go, list
+ * markers become bullets.
+ */
+export function plainPassage(text: string): string {
+  return text
+    .replace(/^#{1,6}[ \t]+.*(?:\s*\n#{1,6}[ \t]+.*)*\n?/gm, (run) => {
+      const last = run.trim().split('\n').at(-1) ?? '';
+      const title = last
+        .replace(/^#{1,6}[ \t]+/, '')
+        .replace(/[ \t]+#+[ \t]*$/, '')
+        .trim();
+      return `${/[.:!?…]$/.test(title) ? title : `${title}:`}\n`;
+    })
+    .replace(/\[([^\]\n]+)\]\((https?:\/\/[^)\s]+)\)/g, '$1 ($2)')
+    .replace(/(\*\*|__)(?=\S)(.+?)(?<=\S)\1/g, '$2')
+    .replace(/`([^`\n]+)`/g, '$1')
+    .replace(/^[ \t]*[-*+][ \t]+/gm, '• ');
 }
 
 function escapeRegExp(text: string): string {
