@@ -214,6 +214,28 @@ describe('searchProducts', () => {
     expect(skus((await search('q=sofa-003')).json)[0]).toBe('SOFA-003');
   });
 
+  it('finds a product by the number in its SKU (the parser reads "SOFA-002" as "sofa" and "-002")', async () => {
+    expect(skus((await search('q=002')).json)).toEqual(['SOFA-002']);
+    expect(skus((await search(`q=${encodeURIComponent('SOFA 004')}`)).json)).toEqual(['SOFA-004']);
+  });
+
+  it('falls back to most of the words, then to any of them, and pages within that tier', async () => {
+    // No product is velvet: the two words that do match win, and nothing that has only one.
+    expect(skus((await search(`q=${encodeURIComponent('chester sofa velvet')}`)).json)).toEqual(['SOFA-001']);
+    const q = encodeURIComponent('sofa zzqxv');
+    const all = skus((await search(`q=${q}&limit=100`)).json);
+    expect([...all].sort()).toEqual(['LMP-001', 'SOFA-001', 'SOFA-002', 'SOFA-003', 'SOFA-004']);
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const suffix: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const page = await search(`q=${q}&limit=2${suffix}`);
+      walked.push(...skus(page.json));
+      cursor = typeof page.json.nextCursor === 'string' ? page.json.nextCursor : null;
+    } while (cursor);
+    expect(walked).toEqual(all);
+  });
+
   it('applies category, price range and availability filters, with and without a query', async () => {
     // "sofa" is in every sofa's SKU, and in the lamp's description.
     expect(skus((await search('q=sofa&price_max=150000')).json).sort()).toEqual([

@@ -32,10 +32,12 @@ const money = (name: string) => numeric(name, { precision: 14, scale: 2, mode: '
  * The text a product is found by. The `russian` configuration stems Cyrillic words with the
  * Russian Snowball stemmer and ASCII words with the English one, so "диваны" finds "диван"
  * and "sofas" finds "sofa" from one column; the `simple` part keeps exact, unstemmed words
- * (SKU fragments, brand names the stemmers would mangle).
+ * (brand names the stemmers would mangle). The SKU goes in as its words with the punctuation
+ * taken out: the parser reads "BN-004242" as the word "bn" and the signed number "-004242",
+ * which a search for "004242" would never match.
  */
-const searchDocument: SQL = sql`setweight(to_tsvector('russian'::regconfig, coalesce(name, '') || ' ' || coalesce(sku, '')), 'A')
-  || setweight(to_tsvector('simple'::regconfig, coalesce(name, '') || ' ' || coalesce(sku, '')), 'A')
+const searchDocument: SQL = sql`setweight(to_tsvector('russian'::regconfig, coalesce(name, '')), 'A')
+  || setweight(to_tsvector('simple'::regconfig, coalesce(name, '') || ' ' || regexp_replace(sku, '[^[:alnum:]]+', ' ', 'g')), 'A')
   || setweight(to_tsvector('russian'::regconfig, coalesce(category, '')), 'B')
   || setweight(to_tsvector('russian'::regconfig, coalesce(description, '')), 'C')`;
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { and, desc, eq, gte, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext, RequestContext } from '../../context.ts';
 import type { DbOrTx } from '../../platform/db/index.ts';
+import { selectRows } from '../../platform/db/rows.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/service.ts';
 import { workspaces } from '../workspaces/schema.ts';
@@ -183,20 +184,28 @@ const CORRECTIONS_PER_WORD = 3;
 /** Trigram word similarity of the last-resort fuzzy match on names ("sofaa" ~ "Sofa" ≈ 0.67). */
 const FUZZY_THRESHOLD = 0.5;
 const MAX_QUERY_WORDS = 8;
+/** Query words this short ("bn" of "BN-0042") only count together with the others, never alone. */
+const MIN_ALONE_WORD = 3;
+/** Matches of a tier that are ranked; see rankTier. */
+export const RANK_WINDOW = 1000;
 
 /**
  * Products of a workspace matching `query`, best first; without `q`, newest first.
  * Keyset-paginated over (score, id) — or (created_at, id) without `q`.
  *
- * Matching, in tiers (the first that finds anything within the filters wins, so every page
- * of one query uses the same tier):
- * 1. every query word, as a full-text prefix (Russian and English stems, exact words) or as
- *    one of its close spellings from the workspace's vocabulary (`product_terms`), so "sofaa"
- *    and "дивн" still find sofas and диваны;
- * 2. any query word, the same way (chat messages carry words no product has);
+ * Matching, in tiers (the first that finds anything within the filters wins, and the cursor
+ * remembers it, so every page of one query uses the same tier):
+ * 1. every query word, as a full-text prefix (Russian and English stems, exact words, the
+ *    parts of the SKU) or as one of its close spellings from the workspace's vocabulary
+ *    (`product_terms`), so "sofaa" and "дивн" still find sofas and диваны;
+ * 2. any query word of three or more characters, the same way (chat messages carry words no
+ *    product has);
  * 3. trigram word similarity of the whole query to the name or SKU.
  * Score: the share of query words matched, plus the trigram word similarity of the query to
  * the name (so a name match beats a mention in the description), plus a bonus for the exact SKU.
+ *
+ * Cost: each tier is one statement whose candidates come from the GIN indexes (full text or
+ * trigram), so a query costs in proportion to the products it matches, not to the catalog.
  */
 export async function searchProducts(
   ctx: Pick<AppContext, 'db'>,
@@ -242,72 +251,145 @@ export async function searchProducts(
 
   if (cursor?.kind === 'time') throw badCursor();
   const lowered = text.toLowerCase();
-  const rows = await ctx.db.transaction(async (tx) => {
-    // Both thresholds are local to the transaction: pooled connections keep the defaults.
+  const { tier, ranked } = await ctx.db.transaction(async (tx) => {
+    // Local to the transaction, so pooled connections keep the defaults. Sequential and plain
+    // index scans are off because the planner cannot estimate prefix tsqueries and
+    // word-similarity matches (it guesses a fixed share of the table): left to itself it
+    // scans the catalog, or walks an index testing every product, for a word no product has,
+    // while a bitmap from the GIN indexes answers that in a millisecond.
     await tx.execute(
       sql`select set_config('pg_trgm.similarity_threshold', ${String(CORRECTION_THRESHOLD)}, true),
-        set_config('pg_trgm.word_similarity_threshold', ${String(FUZZY_THRESHOLD)}, true)`,
+        set_config('pg_trgm.word_similarity_threshold', ${String(FUZZY_THRESHOLD)}, true),
+        set_config('enable_seqscan', 'off', true),
+        set_config('enable_indexscan', 'off', true)`,
     );
-    const groups = (await spellingsOf(tx, workspaceId, words)).map(
-      (spellings) =>
-        sql`(to_tsquery('russian'::regconfig, ${spellings}) || to_tsquery('simple'::regconfig, ${spellings}))`,
-    );
-    const vector = products.searchVector;
-    const everyWord = groups.length > 0 ? sql`${vector} @@ (${sql.join(groups, sql` && `)})` : undefined;
-    const anyWord = groups.length > 0 ? sql`${vector} @@ (${sql.join(groups, sql` || `)})` : undefined;
-    const fuzzy = sql`(${lowered} <% ${products.name} or ${lowered} <% ${products.sku})`;
-    let match = fuzzy;
-    for (const candidate of [everyWord, anyWord]) {
-      if (!candidate) continue;
-      const [found] = await tx
-        .select({ id: products.id })
-        .from(products)
-        .where(and(...filters, candidate))
-        .limit(1);
-      if (found) {
-        match = candidate;
-        break;
-      }
+    const tiers = searchTiers(await spellingsOf(tx, workspaceId, words), lowered);
+    const after = cursor?.kind === 'score' ? cursor : undefined;
+    const first = Math.min(after?.tier ?? 0, tiers.length - 1);
+    for (let index = first; index < tiers.length; index++) {
+      const candidate = tiers[index];
+      if (!candidate) break;
+      const rows = await rankTier(tx, filters, candidate, after, limit + 1);
+      // A cursor pins its tier: past its end there is nothing more, not the next tier.
+      if (rows.length > 0 || after) return { tier: index, ranked: rows };
     }
-    const matched =
-      groups.length > 0
-        ? sql`(${sql.join(
-            groups.map((group) => sql`(${vector} @@ ${group})::int`),
-            sql` + `,
-          )})::float8 / ${groups.length}`
-        : sql`0`;
-    // pg_trgm lower-cases by itself; the SKU counts through its words in the full-text step.
-    const score = sql`round((
-        ${matched}
-        + word_similarity(${lowered}, ${products.name})
-        + case when lower(${products.sku}) = ${lowered} then 3 else 0 end
-      )::numeric, 6)`;
-    // Scored once per candidate in a subquery; the outer query pages and sorts by the result.
-    const hits = tx
-      .select({ ...productColumns, score: sql<string>`${score}`.as('score') })
-      .from(products)
-      .where(and(...filters, match))
-      .as('hits');
-    const after =
-      cursor?.kind === 'score'
-        ? sql`(${hits.score} < ${cursor.score}::numeric or (${hits.score} = ${cursor.score}::numeric and ${hits.id} < ${cursor.id}))`
-        : undefined;
-    return tx
-      .select()
-      .from(hits)
-      .where(after)
-      .orderBy(desc(hits.score), desc(hits.id))
-      .limit(limit + 1);
+    return { tier: first, ranked: [] };
   });
-  const page = rows.slice(0, limit);
+
+  const page = ranked.slice(0, limit);
+  const byId = new Map(
+    page.length === 0
+      ? []
+      : (
+          await ctx.db
+            .select(productColumns)
+            .from(products)
+            .where(
+              and(
+                eq(products.workspaceId, workspaceId),
+                inArray(
+                  products.id,
+                  page.map((row) => row.id),
+                ),
+              ),
+            )
+        ).map((row) => [row.id, row]),
+  );
+  const items = page.flatMap((row) => {
+    const product = byId.get(row.id);
+    return product ? [{ ...product, score: Number(row.score) }] : [];
+  });
   const last = page.at(-1);
   return {
-    items: page.map((row) => ({ ...row, score: Number(row.score) })),
+    items,
     nextCursor:
-      rows.length > limit && last
-        ? encodeSearchCursor({ kind: 'score', score: String(last.score), id: last.id })
+      ranked.length > limit && last
+        ? encodeSearchCursor({ kind: 'score', tier, score: last.score, id: last.id })
         : null,
   };
+}
+
+/** One tier of a text search: which products it takes and how it scores them. */
+interface SearchTier {
+  match: SQL;
+  score: SQL;
+}
+
+/** The tiers of `searchProducts`, from the query words' spellings and the whole query. */
+function searchTiers(spellings: Array<{ word: string; tsquery: string }>, lowered: string): SearchTier[] {
+  const vector = products.searchVector;
+  const groupOf = (tsquery: string) =>
+    sql`(to_tsquery('russian'::regconfig, ${tsquery}) || to_tsquery('simple'::regconfig, ${tsquery}))`;
+  const groups = spellings.map((spelling) => groupOf(spelling.tsquery));
+  const every = (list: SQL[]) => sql.join(list, sql` && `);
+  // pg_trgm lower-cases by itself; the SKU counts through its words in the full-text step.
+  const closeness = sql`word_similarity(${lowered}, ${products.name})
+    + case when lower(${products.sku}) = ${lowered} then 3 else 0 end`;
+  const matched = sql`(${sql.join(
+    groups.map((group) => sql`(${vector} @@ ${group})::int`),
+    sql` + `,
+  )})::float8 / ${groups.length}`;
+  const tiers: SearchTier[] = [];
+  if (groups.length > 0) {
+    tiers.push({ match: sql`${vector} @@ (${every(groups)})`, score: sql`1 + ${closeness}` });
+    // "velvet armchair emerald" with no emerald one: the velvet armchairs before anything
+    // velvet, which the window of the any-word tier might not reach.
+    if (groups.length >= 3) {
+      const allButOne = groups.map((_, left) => every(groups.filter((__, index) => index !== left)));
+      tiers.push({
+        match: sql`${vector} @@ (${sql.join(
+          allButOne.map((query) => sql`(${query})`),
+          sql` || `,
+        )})`,
+        score: sql`${matched} + ${closeness}`,
+      });
+    }
+    const long = spellings.filter((spelling) => spelling.word.length >= MIN_ALONE_WORD);
+    const alone = (long.length > 0 ? long : spellings).map((spelling) => groupOf(spelling.tsquery));
+    tiers.push({
+      match: sql`${vector} @@ (${sql.join(alone, sql` || `)})`,
+      score: sql`${matched} + ${closeness}`,
+    });
+  }
+  tiers.push({
+    match: sql`(${lowered} <% ${products.name} or ${lowered} <% ${products.sku})`,
+    score: sql`${closeness}`,
+  });
+  return tiers;
+}
+
+const rankedRowSchema = z.object({ id: z.string(), score: z.coerce.string() });
+
+/**
+ * The ids and scores of one page of a tier, best first. The candidates are materialized
+ * first, so the planner takes them from the GIN index and scores only those, instead of
+ * walking the primary key in order and testing every product against the query. At most
+ * RANK_WINDOW candidates are ranked (the first the index finds, in table order, so every page
+ * of a query sees the same ones): a query as broad as "sofa" in a catalog of 100,000 matches
+ * thousands of products that all contain the word, and scoring all of them would cost in
+ * proportion to the catalog; filters (price, category) narrow such a query instead.
+ */
+async function rankTier(
+  tx: DbOrTx,
+  filters: SQL[],
+  tier: SearchTier,
+  after: { score: string; id: string } | undefined,
+  count: number,
+) {
+  const keyset = after
+    ? sql`where score < ${after.score}::numeric or (score = ${after.score}::numeric and id < ${after.id}::uuid)`
+    : sql``;
+  return selectRows(
+    tx,
+    sql`with candidates as materialized (
+        select ${products.id} as id, round((${tier.score})::numeric, 6) as score
+        from ${products} where ${and(...filters, tier.match)}
+        limit ${RANK_WINDOW}
+      )
+      select id, score from candidates ${keyset}
+      order by score desc, id desc limit ${count}`,
+    rankedRowSchema,
+  );
 }
 
 /**
@@ -315,7 +397,11 @@ export async function searchProducts(
  * from the vocabulary. Words the Russian/English configuration drops as stop words ("what",
  * "под") are left out, unless nothing else is left.
  */
-async function spellingsOf(tx: DbOrTx, workspaceId: string, words: string[]): Promise<string[]> {
+async function spellingsOf(
+  tx: DbOrTx,
+  workspaceId: string,
+  words: string[],
+): Promise<Array<{ word: string; tsquery: string }>> {
   const list = await tx
     .select({
       word: sql<string>`w.word`,
@@ -335,11 +421,13 @@ async function spellingsOf(tx: DbOrTx, workspaceId: string, words: string[]): Pr
       )}) as w(word)`,
     );
   const kept = list.filter((row) => !row.stop);
-  return (kept.length > 0 ? kept : list).map((row) =>
-    [`${row.word}:*`, ...(row.close ?? '').split(' ').filter((term) => /^[\p{L}\p{N}]+$/u.test(term))].join(
-      ' | ',
-    ),
-  );
+  return (kept.length > 0 ? kept : list).map((row) => ({
+    word: row.word,
+    tsquery: [
+      `${row.word}:*`,
+      ...(row.close ?? '').split(' ').filter((term) => /^[\p{L}\p{N}]+$/u.test(term)),
+    ].join(' | '),
+  }));
 }
 
 /** Lower-cased words of a query (letters and digits), at most MAX_QUERY_WORDS. */
@@ -375,7 +463,13 @@ export async function recordTerms(
 }
 
 const searchCursorSchema = z.union([
-  z.object({ kind: z.literal('score'), score: z.string().regex(/^-?\d+(\.\d+)?$/), id: z.uuid() }),
+  z.object({
+    kind: z.literal('score'),
+    /** The tier the first page found; a cursor without one starts at the first. */
+    tier: z.number().int().min(0).max(3).optional(),
+    score: z.string().regex(/^-?\d+(\.\d+)?$/),
+    id: z.uuid(),
+  }),
   z.object({ kind: z.literal('time'), at: z.iso.datetime({ offset: true }), id: z.uuid() }),
 ]);
 type SearchCursor = z.infer<typeof searchCursorSchema>;
