@@ -61,6 +61,13 @@ const RRF_K = 60;
 const LIST_WEIGHTS = [1, 0.5, 1];
 /** Candidates taken from each ranking before fusion. */
 const CANDIDATES = 50;
+/**
+ * Most chunks the full-text ranking scores per query, from the chunks having every word of the
+ * query, then (when those are fewer than CANDIDATES) from those having any. A knowledge base's
+ * words are mostly rare, so real questions stay far below it; a question made only of words
+ * that a large share of 100,000 chunks repeat would otherwise score all of them.
+ */
+const RANK_WINDOW = 1000;
 const TRIGRAM_THRESHOLD = 0.3;
 const MAX_QUERY_CHARS = 500;
 
@@ -82,21 +89,38 @@ export async function searchKnowledge(
     correctTypos(ctx, workspaceId, terms),
   ]);
   const searched = corrections.length > 0 ? `${terms} ${corrections.join(' ')}` : terms;
-  const candidates = await selectRows(
-    ctx.db,
-    sql`
-      with q as (select ${tsqueryOf(language, searched)} as tq),
+  const candidates = await ctx.db.transaction(async (tx) => {
+    // The planner cannot estimate these tsqueries (it guesses a share of the table) and would
+    // scan every chunk; the GIN index finds the matching ones. Local to the transaction.
+    await tx.execute(sql`select set_config('enable_seqscan', 'off', true)`);
+    return selectRows(
+      tx,
+      sql`
+      with q as (select ${tsqueryOf(language, searched)} as tq, ${everyWordOf(language, terms)} as aq),
+      every_word as materialized (
+        select c.id from q, knowledge_chunks c
+        join knowledge_documents d on d.id = c.document_id and d.generation = c.generation
+        where c.workspace_id = ${workspaceId} and c.tsv @@ q.aq
+        limit ${RANK_WINDOW}
+      ),
+      any_word as materialized (
+        select c.id from q, knowledge_chunks c
+        join knowledge_documents d on d.id = c.document_id and d.generation = c.generation
+        where (select count(*) from every_word) < ${CANDIDATES}
+          and c.workspace_id = ${workspaceId} and c.tsv @@ q.tq
+        limit ${RANK_WINDOW}
+      ),
       ranked as (
         select c.id, c.text
         from q, knowledge_chunks c
-        join knowledge_documents d on d.id = c.document_id and d.generation = c.generation
-        where c.workspace_id = ${workspaceId} and c.tsv @@ q.tq
+        where c.id in (select id from every_word union select id from any_word)
         order by ts_rank(c.tsv, q.tq) desc, c.id
         limit ${CANDIDATES}
       )
       select id, word_similarity(${text}, text) as trigram from ranked`,
-    z.object({ id: z.string(), trigram: z.coerce.number() }),
-  );
+      z.object({ id: z.string(), trigram: z.coerce.number() }),
+    );
+  });
   const trigram = candidates
     .filter((row) => row.trigram >= TRIGRAM_THRESHOLD)
     .sort((a, b) => b.trigram - a.trigram);
@@ -173,6 +197,11 @@ function tsqueryOf(language: KnowledgeLanguage, terms: string) {
   const orTerms = (config: KnowledgeLanguage) =>
     sql`coalesce(nullif(replace(websearch_to_tsquery(${config}::regconfig, ${terms})::text, ' & ', ' | '), ''), '')::tsquery`;
   return sql`(${orTerms(language)} || ${orTerms('simple')})`;
+}
+
+/** Every meaningful word of the query, stemmed in its language or exact. */
+function everyWordOf(language: KnowledgeLanguage, terms: string) {
+  return sql`(websearch_to_tsquery(${language}::regconfig, ${terms}) || websearch_to_tsquery('simple', ${terms}))`;
 }
 
 /** Minimal trigram similarity of a lexicon word to an unknown query word to be searched too. */
