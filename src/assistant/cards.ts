@@ -53,26 +53,38 @@ export function productCard(product: Product, options: CardOptions): ResponderAc
   return { type: 'reply', text: lines.join('\n'), buttons };
 }
 
-/** Up to `limit` cards after an intro line, plus a "more results" hint when there are more. */
+/**
+ * Up to `limit` cards after an intro line; when there are more results, the last card ends
+ * with a "more results" hint. The hint rides on the card rather than in a message of its own:
+ * Telegram allows about one message a second in a chat (after a short burst), so each extra
+ * message delays the end of the answer by a second.
+ */
 export function productCards(
   items: Product[],
   options: CardOptions & { limit: number; more?: number | string; intro?: string },
 ): ResponderAction[] {
-  const actions: ResponderAction[] = [];
   const shown = items.slice(0, options.limit);
-  actions.push({
-    type: 'reply',
-    text: options.intro ?? say(options.config, 'productsFound', options.language),
-  });
-  for (const product of shown) actions.push(productCard(product, options));
+  const cards = shown.map((product) => productCard(product, options));
   const more = options.more ?? (items.length > shown.length ? items.length - shown.length : 0);
-  if (more !== 0 && more !== '') {
-    actions.push({
-      type: 'reply',
-      text: say(options.config, 'moreProducts', options.language, { count: more }),
-    });
+  const last = cards.at(-1);
+  if (last && more !== 0 && more !== '') {
+    const hint = say(options.config, 'moreProducts', options.language, { count: more });
+    cards[cards.length - 1] = withHint(last, hint);
   }
-  return actions;
+  return [
+    { type: 'reply', text: options.intro ?? say(options.config, 'productsFound', options.language) },
+    ...cards,
+  ];
+}
+
+/** A card with `hint` as its last paragraph (a photo caption keeps Telegram's limit). */
+function withHint(card: ResponderAction, hint: string): ResponderAction {
+  if (card.type === 'reply_photo') {
+    const room = CAPTION_LIMIT - hint.length - 2;
+    return { ...card, caption: `${shorten(card.caption ?? '', room)}\n\n${hint}` };
+  }
+  if (card.type === 'reply') return { ...card, text: `${card.text}\n\n${hint}` };
+  return card;
 }
 
 function cardButtons(product: Product, options: CardOptions): Button[][] {
