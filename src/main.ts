@@ -43,6 +43,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
     url: config.DATABASE_URL,
     pgliteDir: config.DATABASE_URL ? undefined : path.join(config.dataDir, 'pglite'),
     poolSize: config.DATABASE_POOL_SIZE,
+    // PostgreSQL's autovacuum, done by the app for the embedded database, which has none.
+    maintenance: config.DATABASE_URL ? undefined : { logger },
     ...options.database,
   });
   try {

@@ -110,7 +110,9 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     logger: createLogger({ level: config.LOG_LEVEL, name: `test-${id}` }),
     database: databaseUrl
       ? { pgSchema, poolSize: 5 }
-      : { pgliteDir: undefined, pgliteLoadDataDir: await migratedPgliteTemplate() },
+      : // No background maintenance: tests and benches stay deterministic (they analyze
+        // what they bulk-load themselves); platform/db/maintenance.test.ts covers it.
+        { pgliteDir: undefined, pgliteLoadDataDir: await migratedPgliteTemplate(), maintenance: undefined },
     redisPrefix: `test-${id}`,
     defaultMetrics: false,
   });

@@ -9,6 +9,8 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { schema } from '../../schema.ts';
+import type { Logger } from '../logger.ts';
+import { startEmbeddedMaintenance } from './maintenance.ts';
 
 export type Schema = typeof schema;
 /** The Drizzle database, the same type over PGlite and node-postgres. */
@@ -37,6 +39,8 @@ export interface DatabaseOptions {
   /** PostgreSQL schema to work in (tests: one fresh schema each); created when missing. */
   pgSchema?: string | undefined;
   poolSize?: number | undefined;
+  /** PGlite only: run autovacuum's work in the background (see startEmbeddedMaintenance). */
+  maintenance?: { logger: Logger; intervalMs?: number } | undefined;
 }
 
 /** Opens PGlite (embedded) or a node-postgres pool, behind one Drizzle type. */
@@ -54,7 +58,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     extensions: { vector, pg_trgm },
   });
   const db: Db = drizzlePglite({ client, schema });
-  return {
+  const database: Database = {
     db,
     kind: 'pglite',
     exec: async (statement) => {
@@ -64,9 +68,14 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       await client.query('select 1');
     },
     close: async () => {
+      await maintenance?.stop();
       if (!client.closed) await client.close();
     },
   };
+  const maintenance = options.maintenance
+    ? startEmbeddedMaintenance(database, options.maintenance)
+    : undefined;
+  return database;
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
