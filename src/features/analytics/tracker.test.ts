@@ -35,6 +35,30 @@ describe('createTracker', () => {
     await tracker.close();
   });
 
+  it('leaves events that arrive during a write for the next round instead of writing them at once', async () => {
+    const batches: number[] = [];
+    let during: (() => void) | undefined;
+    const { tracker } = setup(
+      async (rows) => {
+        batches.push(rows.length);
+        during?.();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+      { batchSize: 100 },
+    );
+    // A full batch starts a write; five events arrive while it runs.
+    during = () => {
+      during = undefined;
+      for (let i = 0; i < 5; i++) tracker.track({ workspaceId, type: 'message_out' });
+    };
+    for (let i = 0; i < 100; i++) tracker.track({ workspaceId, type: 'message_in' });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(batches).toEqual([100]);
+    await tracker.flush();
+    expect(batches).toEqual([100, 5]);
+    await tracker.close();
+  });
+
   it('never throws into the caller and keeps events while the database is down, writing them when it returns', async () => {
     let down = true;
     const written: AnalyticsRow[] = [];
