@@ -273,7 +273,7 @@ interface E2eResult {
 async function pushAndWait(fake: FakeTelegram, tokens: string[], n: number): Promise<E2eResult> {
   const pushedAt = new Map<string, number>();
   const tokenSet = new Set(tokens);
-  const baseline = fake.sentMessages().length;
+  const baseline = fake.sentCount();
   const started = performance.now();
   const startedAt = Date.now();
   for (let i = 0; i < n; i++) {
@@ -282,7 +282,7 @@ async function pushAndWait(fake: FakeTelegram, tokens: string[], n: number): Pro
     pushedAt.set(`${token}:${chatId}`, Date.now());
     fake.sendText(token, { chatId, from: { id: chatId, first_name: 'Ann' }, text: '/help' });
   }
-  await waitUntil(() => fake.sentMessages().length - baseline >= n, 120_000, `${n} replies`);
+  await waitUntil(() => fake.sentCount() - baseline >= n, 120_000, `${n} replies`);
   const seconds = (performance.now() - started) / 1000;
   const latencies = fake
     .requests(
@@ -438,7 +438,7 @@ async function benchDensity(options: Options, rows: Row[]): Promise<void> {
   const m1 = await memory();
 
   // Each active bot gets one update on its own webhook, 32 in flight; then wait for every reply.
-  const baseline = fake.sentMessages().length;
+  const baseline = fake.sentCount();
   const started = performance.now();
   let next = 0;
   let failures = 0;
@@ -457,7 +457,7 @@ async function benchDensity(options: Options, rows: Row[]): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));
-  await waitUntil(() => fake.sentMessages().length - baseline >= active, 600_000, `${active} replies`);
+  await waitUntil(() => fake.sentCount() - baseline >= active, 600_000, `${active} replies`);
   const trafficSeconds = (performance.now() - started) / 1000;
   // Drop what the fake recorded (requests, sent messages) so it does not count as ours.
   fake.reset();

@@ -128,6 +128,7 @@ describe('FakeTelegram with a real grammY client', () => {
     expect(recorded?.status).toBe(200);
     expect(recorded?.params).toEqual({ chat_id: CHAT_ID, text: '<b>Hello</b> &amp; welcome', ...other });
     expect(fake.sentMessages(bot.token, CHAT_ID)).toEqual([message]);
+    expect([fake.sentCount(), fake.sentCount(bot.token), fake.sentCount('someone-else')]).toEqual([1, 1, 0]);
 
     const second = await api.sendMessage(CHAT_ID, 'again', {
       reply_parameters: { message_id: message.message_id },
@@ -518,6 +519,7 @@ describe('FakeTelegram with a real grammY client', () => {
     fake.reset();
     expect(fake.requests()).toEqual([]);
     expect(fake.sentMessages()).toEqual([]);
+    expect(fake.sentCount()).toBe(0);
     expect(fake.chatMessages(bot.token, CHAT_ID).map((message) => message.text)).toEqual([
       'hello',
       'hello back',

@@ -340,6 +340,15 @@ export class FakeTelegram {
       .map((entry) => entry.message);
   }
 
+  /**
+   * How many messages bots sent, for one bot or all (all: constant time), for load generators
+   * that poll it; sentMessages copies the whole record on every call.
+   */
+  sentCount(botToken?: string): number {
+    if (botToken === undefined) return this.sent.length;
+    return this.sent.reduce((count, entry) => count + (entry.token === botToken ? 1 : 0), 0);
+  }
+
   /** The chat as it stands now, both sides, with edits applied and deleted messages gone. */
   chatMessages(botToken: string, chatId: number): Message[] {
     const chat = this.bot(botToken).chats.get(chatId);
