@@ -44,6 +44,11 @@ export interface RequestContext extends AppContext {
   requestId?: string | undefined;
 }
 
+/** The actor of a signed-in user. */
+export function userActor(user: { id: string; email: string; isSuperAdmin: boolean }): Actor {
+  return { type: 'user', userId: user.id, email: user.email, isSuperAdmin: user.isSuperAdmin };
+}
+
 export function systemContext(ctx: AppContext, label = 'system'): RequestContext {
   return { ...ctx, actor: { type: 'system', label } };
 }

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Actor, AppContext, RequestContext } from '../../context.ts';
+import { type Actor, type AppContext, type RequestContext, userActor } from '../../context.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { RouteAccess } from '../../platform/http/create-server.ts';
 import { API_KEY_PREFIX, findLiveApiKey, roleOfScopes } from '../api-keys/service.ts';
@@ -121,7 +121,7 @@ async function authenticate(ctx: AppContext, credentials: Credentials): Promise<
   const user = await findUserById(ctx.db, claims.sub);
   if (!user || user.disabledAt)
     throw new AppError('UNAUTHENTICATED', { message: 'Account no longer active' });
-  return { type: 'user', userId: user.id, email: user.email, isSuperAdmin: user.isSuperAdmin };
+  return userActor(user);
 }
 
 async function roleOf(ctx: AppContext, actor: Actor, workspaceId: string): Promise<Role | undefined> {

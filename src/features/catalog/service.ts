@@ -344,8 +344,8 @@ function searchTiers(spellings: Array<{ word: string; tsquery: string }>, lowere
         score: sql`${matched} + ${closeness}`,
       });
     }
-    const long = spellings.filter((spelling) => spelling.word.length >= MIN_ALONE_WORD);
-    const alone = (long.length > 0 ? long : spellings).map((spelling) => groupOf(spelling.tsquery));
+    const long = groups.filter((_, index) => (spellings[index]?.word.length ?? 0) >= MIN_ALONE_WORD);
+    const alone = long.length > 0 ? long : groups;
     tiers.push({
       match: sql`${vector} @@ (${sql.join(alone, sql` || `)})`,
       score: sql`${matched} + ${closeness}`,

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { AppContext, RequestContext } from '../../context.ts';
-import { systemContext } from '../../context.ts';
+import { systemContext, userActor } from '../../context.ts';
 import { randomToken, safeEqual, sha256 } from '../../platform/crypto.ts';
 import { AppError } from '../../platform/errors.ts';
 import { users } from '../identity/schema.ts';
@@ -73,10 +73,9 @@ export async function completeSetup(
     return created;
   });
   // The new owner creates the workspace: the audit log names them, not an anonymous caller.
-  const asOwner: RequestContext = {
-    ...ctx,
-    actor: { type: 'user', userId: user.id, email: user.email, isSuperAdmin: true },
-  };
-  const workspace = await createWorkspace(asOwner, { name: options.workspaceName, ownerId: user.id });
+  const workspace = await createWorkspace(
+    { ...ctx, actor: userActor(user) },
+    { name: options.workspaceName, ownerId: user.id },
+  );
   return { user, workspace };
 }
