@@ -20,7 +20,7 @@ const suites: Record<
   },
   telegram: {
     description:
-      'Telegram path: webhook ingest vs bare Fastify, end to end vs a grammY echo bot, memory per bot, pacing vs 30 msg/s',
+      'Telegram path: webhook ingest vs bare Fastify, end to end out of process (switchboard start, fake Bot API, load) vs a grammY echo bot, memory per bot, pacing vs 30 msg/s',
     load: () => import('./telegram.ts'),
   },
   sse: {

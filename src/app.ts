@@ -61,7 +61,11 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerRealtimeRoutes(app, ctx);
   registerAnalyticsRoutes(app, ctx);
   if (options.work ?? true) await startAnalyticsJobs(ctx);
-  registerPipelineRoutes(app, options.pipeline ?? (await startPipeline(ctx, { work: options.work ?? true })));
+  registerPipelineRoutes(
+    app,
+    ctx,
+    options.pipeline ?? (await startPipeline(ctx, { work: options.work ?? true })),
+  );
   await app.ready();
   return app;
 }

@@ -60,10 +60,17 @@ export async function createContext(config: Config, options: ContextOptions = {}
       return { kind: database.kind };
     });
     if (ports.kind === 'redis') {
-      health.register('redis', async () => {
-        await ports.ping();
-        return undefined;
-      });
+      // Not critical: with Redis down, webhooks are still stored and answered (the inbox is in
+      // the database), so the instance stays in the load balancer, reported as degraded. A 503
+      // on every instance at once would refuse every webhook instead.
+      health.register(
+        'redis',
+        async () => {
+          await ports.ping();
+          return undefined;
+        },
+        { critical: false },
+      );
     }
     const analytics = createTracker({ write: writeAnalyticsRows(database.db), logger, metrics });
     const events = await createEventBus({ ports, logger });

@@ -3,6 +3,7 @@ import { findProductBySku, type Product, searchProducts } from '../features/cata
 import { matchQaPair } from '../features/knowledge/qa.ts';
 import { searchKnowledge } from '../features/knowledge/search.ts';
 import { type ResponderAction, type ResponderInput, textOf } from '../pipeline/simple-responder.ts';
+import { truncateText } from '../platform/text.ts';
 import { productCard, productCards } from './cards.ts';
 import { type AssistantConfig, compilePattern, say } from './config.ts';
 import { type MessageIntent, quotePassage, readIntent } from './intent.ts';
@@ -26,7 +27,7 @@ export async function answerOffline(
   text: string,
 ): Promise<ResponderAction[]> {
   const { scope, config, language } = input;
-  const query = text.trim().slice(0, 500);
+  const query = truncateText(text.trim(), 500);
 
   const qa = await matchQaPair(ctx, scope.workspaceId, query);
   if (qa) {
@@ -193,7 +194,7 @@ export function trackSearch(
     channelId,
     contactId,
     type: 'search',
-    data: { query: query.slice(0, 200), results, source },
+    data: { query: truncateText(query, 200), results, source },
   });
 }
 

@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.ts';
 import { findProductBySku, searchProducts } from '../features/catalog/service.ts';
 import type { ResponderAction, ResponderInput } from '../pipeline/simple-responder.ts';
+import { truncateText } from '../platform/text.ts';
 import { productCard, productCards } from './cards.ts';
 import { type AssistantConfig, compilePattern, say } from './config.ts';
 import { findSkus } from './intent.ts';
@@ -35,7 +36,7 @@ export async function answerPhoto(
   if (image && assistant.ocr && pattern) {
     const text = await readText(ctx, image);
     if (text) {
-      annotations.push({ type: 'annotate_inbound', kind: 'ocr', text: text.slice(0, 4000) });
+      annotations.push({ type: 'annotate_inbound', kind: 'ocr', text: truncateText(text, 4000) });
       for (const sku of findSkus(text, pattern, { ocr: true })) if (!skus.includes(sku)) skus.push(sku);
     }
   }
@@ -112,7 +113,7 @@ async function describe(ctx: AppContext, input: ResponderInput, image: Buffer): 
       conversationId: scope.conversationId,
       purpose: 'vision',
     });
-    const description = text.trim().replace(/\s+/g, ' ').slice(0, 300);
+    const description = truncateText(text.trim().replace(/\s+/g, ' '), 300);
     return description && !/^none\.?$/i.test(description) ? description : undefined;
   } catch (error) {
     if (!(error instanceof LlmUnavailableError || error instanceof LlmRequestError)) throw error;

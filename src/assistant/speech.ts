@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { AppContext } from '../context.ts';
 import type { ResponderAction, ResponderInput } from '../pipeline/simple-responder.ts';
+import { truncateText } from '../platform/text.ts';
 import { type AssistantConfig, say } from './config.ts';
 import { getLlm, LlmRequestError, LlmUnavailableError } from './llm/index.ts';
 
@@ -45,7 +46,7 @@ export async function answerVoice(
     ).trim();
     if (!transcript) return unavailable;
     return [
-      { type: 'annotate_inbound', kind: 'transcript', text: transcript.slice(0, 4000) },
+      { type: 'annotate_inbound', kind: 'transcript', text: truncateText(transcript, 4000) },
       ...(await answerText(transcript)),
     ];
   } catch (error) {

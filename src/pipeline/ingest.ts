@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
+import { toStorableRecord, toStorableText } from '../platform/text.ts';
 import { pipelineMetrics } from './metrics.ts';
 import { inboxUpdates } from './schema.ts';
 
@@ -22,11 +23,28 @@ export interface StoredUpdate {
 export interface Ingest {
   /**
    * Stores updates durably; resolves once they are committed (then the webhook may answer
-   * 200). Updates already stored (Telegram redelivering) are ignored.
+   * 200). Updates already stored (Telegram redelivering) are ignored. Text PostgreSQL cannot
+   * store (NUL, lone surrogates) is stored with U+FFFD in its place. Rejects with
+   * `UnstorableUpdatesError` when the database refused some of these updates for their
+   * content (the others are stored; storing them again would fail the same way), and with the
+   * database's error when it could not be reached (nothing is lost: try again).
    */
   accept(updates: InboundUpdate[]): Promise<void>;
   /** Waits for the batch in flight. */
   drain(): Promise<void>;
+}
+
+/**
+ * Some updates of an `accept` call were refused by the database for what they contain; the
+ * call's other updates are stored. Retrying cannot help: acknowledge, log and record them.
+ */
+export class UnstorableUpdatesError extends Error {
+  readonly updateIds: number[];
+  constructor(updateIds: number[], cause: unknown) {
+    super(`the database refused update(s) ${updateIds.join(', ')}`, { cause });
+    this.name = 'UnstorableUpdatesError';
+    this.updateIds = updateIds;
+  }
 }
 
 interface Waiter {
@@ -39,10 +57,23 @@ interface Waiter {
 const MAX_BATCH_ROWS = 1000;
 
 /**
+ * Stored rows waiting for `onStored` while it is slow or failing (Redis down). Beyond it the
+ * oldest are dropped from the signal — not from the inbox: the sweeper finds every pending
+ * row in the database (`findStaleUpdates`), so memory stays bounded and nothing is lost.
+ */
+const MAX_SIGNAL_ROWS = 10_000;
+
+/**
  * Group commit: concurrent webhook requests share one multi-row INSERT … ON CONFLICT DO
  * NOTHING. While one batch is being written, new arrivals gather for the next, so under load
  * a round trip carries hundreds of updates (PGlite here: ~2,000 single-row inserts/s against
  * ~50,000 rows/s in batches), and an idle server still writes a lone update at once.
+ *
+ * `onStored` (the queue signal) runs after the commit in the background, one call at a time
+ * with the rows stored meanwhile coalesced into the next call; its failure is only logged.
+ * Awaiting it in the commit loop made every later webhook wait for it: with Redis down the
+ * second webhook took 13 s and the third over 40 s, and Telegram holds a bot's updates behind
+ * an unanswered webhook.
  */
 export function createIngest(
   ctx: AppContext,
@@ -50,6 +81,7 @@ export function createIngest(
 ): Ingest {
   const pending: Waiter[] = [];
   let flushing: Promise<void> | undefined;
+  const signal = createCoalescedSignal(ctx, options.onStored);
 
   const flush = async (): Promise<void> => {
     while (pending.length > 0) {
@@ -61,25 +93,22 @@ export function createIngest(
         batch.push(next);
         rows += next.updates.length;
       }
+      const updates = dedupe(batch.flatMap((waiter) => waiter.updates));
+      let written: WriteOutcome;
       try {
-        const updates = dedupe(batch.flatMap((waiter) => waiter.updates));
-        const stored = await writeBatch(ctx, updates);
-        const { updatesIngested } = pipelineMetrics(ctx);
-        updatesIngested.labels('stored').inc(stored.length);
-        updatesIngested.labels('duplicate').inc(updates.length - stored.length);
-        for (const waiter of batch) waiter.resolve();
-        if (stored.length > 0) {
-          // After the commit and the acknowledgements: a crash here leaves rows the sweeper finds.
-          await options.onStored(stored).catch((error: unknown) => {
-            ctx.logger.error(
-              { err: error },
-              'enqueueing stored updates failed; the sweeper will pick them up',
-            );
-          });
-        }
+        written = await writeRows(ctx, updates);
       } catch (error) {
         for (const waiter of batch) waiter.reject(error);
+        continue;
       }
+      const { updatesIngested } = pipelineMetrics(ctx);
+      updatesIngested.labels('stored').inc(written.stored.length);
+      updatesIngested.labels('refused').inc(written.refused.size);
+      updatesIngested.labels('duplicate').inc(updates.length - written.stored.length - written.refused.size);
+      for (const waiter of batch) settle(waiter, written.refused);
+      // After the commit and the acknowledgements: a crash before the signal leaves rows the
+      // sweeper finds.
+      if (written.stored.length > 0) signal.push(written.stored);
     }
   };
 
@@ -93,8 +122,10 @@ export function createIngest(
   return {
     accept(updates) {
       if (updates.length === 0) return Promise.resolve();
+      // Made storable here, on the caller's turn, so that the commit loop only writes.
+      const storable = updates.map(toStorableUpdate);
       return new Promise<void>((resolve, reject) => {
-        pending.push({ updates, resolve, reject });
+        pending.push({ updates: storable, resolve, reject });
         kick();
       });
     },
@@ -104,21 +135,90 @@ export function createIngest(
   };
 }
 
+function settle(waiter: Waiter, refused: Map<string, unknown>) {
+  const failed = waiter.updates.filter((update) => refused.has(keyOf(update)));
+  const [first] = failed;
+  if (!first) {
+    waiter.resolve();
+    return;
+  }
+  waiter.reject(
+    new UnstorableUpdatesError(
+      failed.map((update) => update.updateId),
+      refused.get(keyOf(first)),
+    ),
+  );
+}
+
+function toStorableUpdate(update: InboundUpdate): InboundUpdate {
+  return {
+    channelId: update.channelId,
+    updateId: update.updateId,
+    chatKey: toStorableText(update.chatKey),
+    updateType: toStorableText(update.updateType),
+    payload: toStorableRecord(update.payload),
+  };
+}
+
+function keyOf(update: InboundUpdate): string {
+  return `${update.channelId}:${update.updateId}`;
+}
+
 function dedupe(updates: InboundUpdate[]): InboundUpdate[] {
   // One INSERT … ON CONFLICT may not touch a row twice; a redelivery racing its original in
   // the same batch is dropped here.
   const seen = new Set<string>();
   return updates.filter((update) => {
-    const key = `${update.channelId}:${update.updateId}`;
+    const key = keyOf(update);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
 }
 
-async function writeBatch(ctx: AppContext, updates: InboundUpdate[]): Promise<StoredUpdate[]> {
-  if (updates.length === 0) return [];
-  const rows = await ctx.db
+// ─── Writing, one bad row failing alone ─────────────────────────────────────
+
+interface WriteOutcome {
+  stored: StoredUpdate[];
+  /** Rows the database refused for their content, by `keyOf`, with its error. */
+  refused: Map<string, unknown>;
+}
+
+/**
+ * Writes the rows in one INSERT; when the database refuses it for a row's content, the rows
+ * are written again in halves, and so on, so only the refused rows fail — never their
+ * neighbours (3 bad updates among 120 once made 47 good ones fail). A few bad rows among n
+ * cost about 2·log2(n) statements per bad row. An outage (connection lost, database shutting
+ * down) is not split: every row would fail the same way, so it fails the batch at once.
+ */
+async function writeRows(ctx: AppContext, updates: InboundUpdate[]): Promise<WriteOutcome> {
+  const outcome: WriteOutcome = { stored: [], refused: new Map() };
+  const write = async (rows: InboundUpdate[]): Promise<void> => {
+    if (rows.length === 0) return;
+    try {
+      outcome.stored.push(...(await insertRows(ctx, rows)));
+    } catch (error) {
+      if (!isRefusedContent(error)) throw error;
+      const [only] = rows;
+      if (rows.length === 1 && only) {
+        outcome.refused.set(keyOf(only), error);
+        ctx.logger.error(
+          { err: error, channelId: only.channelId, updateId: only.updateId },
+          'the database refused an update; it is acknowledged and skipped',
+        );
+        return;
+      }
+      const middle = Math.ceil(rows.length / 2);
+      await write(rows.slice(0, middle));
+      await write(rows.slice(middle));
+    }
+  };
+  await write(updates);
+  return outcome;
+}
+
+async function insertRows(ctx: AppContext, updates: InboundUpdate[]): Promise<StoredUpdate[]> {
+  return ctx.db
     .insert(inboxUpdates)
     .values(
       updates.map((update) => ({
@@ -135,7 +235,85 @@ async function writeBatch(ctx: AppContext, updates: InboundUpdate[]): Promise<St
       channelId: inboxUpdates.channelId,
       chatKey: inboxUpdates.chatKey,
     });
-  return rows;
+}
+
+/**
+ * SQLSTATE classes of a failure that is the database's state, not a row's content: 08
+ * connection, 40 rollback (serialization, deadlock), 53 resources, 55 object not in
+ * prerequisite state (lock not available), 57 operator intervention (shutdown), 58 system
+ * error. Every other refusal (22 data, 23 integrity, 54 limits, a value the driver cannot
+ * serialize…) may belong to one row, so the batch is split to find it.
+ */
+const OUTAGE_CLASSES = new Set(['08', '40', '53', '55', '57', '58']);
+const OUTAGE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function isRefusedContent(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 4; depth++) {
+    if (typeof current === 'object' && 'code' in current && typeof current.code === 'string') {
+      const { code } = current;
+      if (OUTAGE_ERRNO.has(code)) return false;
+      if (/^[0-9A-Z]{5}$/.test(code)) return !OUTAGE_CLASSES.has(code.slice(0, 2));
+    }
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  // No SQLSTATE: node-postgres reports a lost or closed connection by message only.
+  const message = error instanceof Error ? error.message : String(error);
+  return !/connect|terminat|timeout|closed|shut ?down|not queryable/i.test(message);
+}
+
+// ─── The post-commit signal ──────────────────────────────────────────────────
+
+/**
+ * Calls `onStored` off the commit path: one call in flight at a time; rows stored while it
+ * runs gather (up to MAX_SIGNAL_ROWS) and go in the next call. A failure is logged, never
+ * retried here — the sweeper re-finds pending rows in the database.
+ */
+function createCoalescedSignal(ctx: AppContext, onStored: (rows: StoredUpdate[]) => Promise<void>) {
+  let waiting: StoredUpdate[] = [];
+  let running = false;
+  let dropped = 0;
+
+  const run = async () => {
+    running = true;
+    try {
+      while (waiting.length > 0) {
+        const rows = waiting;
+        waiting = [];
+        try {
+          await onStored(rows);
+        } catch (error) {
+          ctx.logger.error(
+            { err: error, rows: rows.length },
+            'signalling stored updates failed; the sweeper will pick them up',
+          );
+        }
+      }
+      if (dropped > 0) {
+        ctx.logger.info({ dropped }, 'the stored-updates signal caught up');
+        dropped = 0;
+      }
+    } finally {
+      running = false;
+    }
+  };
+
+  return {
+    push(rows: StoredUpdate[]) {
+      waiting.push(...rows);
+      const excess = waiting.length - MAX_SIGNAL_ROWS;
+      if (excess > 0) {
+        waiting.splice(0, excess);
+        if (dropped === 0) {
+          ctx.logger.warn(
+            { limit: MAX_SIGNAL_ROWS },
+            'the stored-updates signal is backed up (queue down?); the sweeper will pick the rest up',
+          );
+        }
+        dropped += excess;
+      }
+      if (!running) void run();
+    },
+  };
 }
 
 /** Pending (unprocessed) updates older than `olderThanMs`, for the sweeper. */

@@ -7,7 +7,7 @@ import type { Metrics } from '../platform/metrics.ts';
  * and looked up by the ingest, processor and sender where they count.
  */
 export interface PipelineMetrics {
-  /** Updates stored by ingest (`duplicate`: redeliveries already stored). */
+  /** Updates stored by ingest (`duplicate`: redeliveries already stored; `refused`: content the database refused). */
   updatesIngested: Counter<'outcome'>;
   /** Time to process one update (store → responder → outbox commit). */
   processSeconds: Histogram<'outcome'>;
@@ -26,7 +26,7 @@ export function pipelineMetrics(ctx: { metrics: Metrics }): PipelineMetrics {
   const created: PipelineMetrics = {
     updatesIngested: metrics.counter(
       'switchboard_pipeline_updates_ingested_total',
-      'Inbound updates accepted by ingest, by outcome (stored, duplicate)',
+      'Inbound updates accepted by ingest, by outcome (stored, duplicate, refused)',
       ['outcome'] as const,
     ),
     processSeconds: metrics.histogram(

@@ -136,6 +136,54 @@ describe('createTracker', () => {
     await tracker.close();
   });
 
+  it('drops only the event the database refuses, not the others of its batch (other workspaces included)', async () => {
+    const otherWorkspace = '01a20000-0000-7000-8000-000000000001';
+    const written: AnalyticsRow[] = [];
+    const attempts: number[] = [];
+    const { tracker, metric } = setup(async (rows) => {
+      attempts.push(rows.length);
+      if (rows.some((row) => row.data?.bad))
+        throw Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05' });
+      written.push(...rows);
+    });
+    for (let i = 0; i < 10; i++) {
+      tracker.track({
+        workspaceId: i % 2 ? otherWorkspace : workspaceId,
+        type: 'search',
+        data: { i, bad: i === 6 },
+      });
+    }
+    await tracker.flush();
+    expect(written.map((row) => row.data?.i).sort((a, b) => Number(a) - Number(b))).toEqual([
+      0, 1, 2, 3, 4, 5, 7, 8, 9,
+    ]);
+    expect(await metric('switchboard_analytics_events_dropped_total')).toBe(1);
+    expect(await metric('switchboard_analytics_events_written_total')).toBe(9);
+    expect(await metric('switchboard_analytics_buffer_events')).toBe(0);
+    // Halves, not one event at a time: a few statements for one bad event among many.
+    expect(attempts.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(10)));
+    await tracker.close();
+  });
+
+  it('makes event text storable before writing: NUL and half an emoji become U+FFFD', async () => {
+    const written: AnalyticsRow[] = [];
+    const { tracker } = setup(async (rows) => {
+      written.push(...rows);
+    });
+    const halfEmoji = '\u{1F600}'.repeat(3).slice(0, 5);
+    tracker.track({
+      workspaceId,
+      type: 'search',
+      data: { query: halfEmoji, nested: { list: ['a\u0000b'] } },
+    });
+    await tracker.flush();
+    expect(written[0]?.data).toEqual({
+      query: '\u{1F600}\u{1F600}\uFFFD',
+      nested: { list: ['a\uFFFDb'] },
+    });
+    await tracker.close();
+  });
+
   it('counts what it still cannot write at shutdown as dropped', async () => {
     const { tracker, metric } = setup(async () => {
       throw new Error('connection refused');

@@ -2,6 +2,7 @@ import { uuidv7 } from '../../platform/db/columns.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
+import { toStorableRecord } from '../../platform/text.ts';
 import type { EventType } from './events.ts';
 import { writeEventBatch } from './rollups.ts';
 import type { analyticsEvents } from './schema.ts';
@@ -89,11 +90,14 @@ export function createTracker(
   let buffer: TrackedEvent[] = [];
   /** The batch being written, kept with its id until it is written. */
   let inFlight: { id: string; rows: AnalyticsRow[] } | undefined;
+  /** Halves of a batch the database refused for its content, written before the buffer. */
+  let split: Array<{ id: string; rows: AnalyticsRow[] }> = [];
   let flushing: Promise<void> | undefined;
   let failuresInRow = 0;
   let retryAt = 0;
 
-  const held = () => buffer.length + (inFlight?.rows.length ?? 0);
+  const held = () =>
+    buffer.length + (inFlight?.rows.length ?? 0) + split.reduce((sum, part) => sum + part.rows.length, 0);
 
   const takeBatch = () => {
     const events = buffer.slice(0, batchSize);
@@ -106,7 +110,9 @@ export function createTracker(
         botId: event.botId ?? null,
         channelId: event.channelId ?? null,
         contactId: event.contactId ?? null,
-        data: event.data ?? {},
+        // One batch is one jsonb document for all workspaces: a NUL or half an emoji in one
+        // event's text would make PostgreSQL refuse all of them.
+        data: event.data ? toStorableRecord(event.data) : {},
         occurredAt: event.at ?? new Date(),
       })),
     };
@@ -120,18 +126,37 @@ export function createTracker(
    */
   const writeOnce = async (drain: boolean) => {
     let first = true;
-    while (inFlight || (buffer.length > 0 && (first || drain || buffer.length >= batchSize))) {
+    while (
+      inFlight ||
+      split.length > 0 ||
+      (buffer.length > 0 && (first || drain || buffer.length >= batchSize))
+    ) {
       first = false;
-      inFlight ??= takeBatch();
+      inFlight ??= split.shift() ?? takeBatch();
       try {
         await deps.write(inFlight.rows, inFlight.id);
       } catch (error) {
         if (isPermanentError(error)) {
-          // The database refused this batch's content (not an outage): retrying would block
-          // every later event behind it, so it is dropped — counted and logged.
-          dropped.inc(inFlight.rows.length);
-          deps.logger.error({ err: error, events: inFlight.rows.length }, 'analytics batch refused; dropped');
+          // The database refused this batch's content (not an outage): retrying it whole
+          // would block every later event behind it. Its halves are written apart (under new
+          // ids: nothing of it committed), down to the one event refused, which is dropped —
+          // counted and logged — so other events, other workspaces' included, still count.
+          const { rows } = inFlight;
           inFlight = undefined;
+          if (rows.length > 1) {
+            const middle = Math.ceil(rows.length / 2);
+            split = [
+              { id: uuidv7(), rows: rows.slice(0, middle) },
+              { id: uuidv7(), rows: rows.slice(middle) },
+              ...split,
+            ];
+            continue;
+          }
+          dropped.inc(rows.length);
+          deps.logger.error(
+            { err: error, event: rows[0] && { workspaceId: rows[0].workspaceId, type: rows[0].type } },
+            'analytics event refused; dropped',
+          );
           buffered.set(held());
           continue;
         }
@@ -193,6 +218,7 @@ export function createTracker(
         );
         buffer = [];
         inFlight = undefined;
+        split = [];
         buffered.set(0);
       }
     },

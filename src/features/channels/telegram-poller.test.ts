@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegram } from '../../../testkit/src/fake-telegram.ts';
 import { startTestApp, type TestApp } from '../../../testkit/src/start-app.ts';
 import { createTestWorkspace, signUp, type TestUser } from '../../../testkit/src/users.ts';
+import { startPipeline } from '../../pipeline/index.ts';
+import { inboxUpdates } from '../../pipeline/schema.ts';
 import { encryptSecret } from '../../platform/crypto.ts';
 import { channels } from './schema.ts';
 import {
@@ -43,7 +45,7 @@ afterAll(async () => {
 });
 
 /** What a handler received, in order. */
-function collector(options: { failFirst?: number } = {}) {
+function collector(options: { failFirst?: number; refuse?: (update: Update) => boolean } = {}) {
   const received: Array<{ channel: PolledChannel; update: Update }> = [];
   let failures = options.failFirst ?? 0;
   const onUpdates: TelegramUpdatesHandler = async (channel, updates) => {
@@ -51,6 +53,8 @@ function collector(options: { failFirst?: number } = {}) {
       failures -= 1;
       throw new Error('storage is down');
     }
+    // A poisoned update: the handler fails on any batch that holds it, every time.
+    if (options.refuse && updates.some(options.refuse)) throw new Error('cannot store this update');
     for (const update of updates) received.push({ channel, update });
   };
   return { received, onUpdates, ids: () => received.map((entry) => entry.update.update_id) };
@@ -147,6 +151,59 @@ describe('startTelegramPoller', () => {
     expect(fake.updates(telegram.token)[0]?.attempts).toBe(3);
     await eventually(async () => (await channelRow(channelId))?.pollingOffset === 2);
   });
+
+  it('skips and records an update the handler keeps refusing instead of fetching it forever', async () => {
+    const { telegram, channelId } = await connectPolling();
+    const sink = collector({ refuse: (update) => update.message?.text === 'poison' });
+    await poll(sink.onUpdates);
+    fake.sendText(telegram.token, { chatId: 611, text: 'before' });
+    fake.sendText(telegram.token, { chatId: 612, text: 'poison' });
+    fake.sendText(telegram.token, { chatId: 613, text: 'after' });
+    await eventually(async () => (await channelRow(channelId))?.pollingOffset === 4);
+    expect(sink.received.map((entry) => entry.update.message?.text)).toEqual(['before', 'after']);
+    const row = await channelRow(channelId);
+    expect(row?.lastError).toMatch(/^Skipped update 2: it could not be stored \(cannot store this update\)/);
+    expect(row?.lastErrorAt).toBeInstanceOf(Date);
+    expect(row?.status).toBe('active');
+    // Fetched a few times, then left behind: Telegram has it confirmed.
+    const poisoned = fake.updates(telegram.token)[1];
+    expect(poisoned?.attempts).toBe(3);
+    await eventually(() => fake.acknowledged(telegram.token).includes(2));
+
+    // Polling goes on, and the record stays on show through successful polls.
+    fake.sendText(telegram.token, { chatId: 614, text: 'later' });
+    await eventually(() => sink.received.some((entry) => entry.update.message?.text === 'later'));
+    await settle(1200);
+    expect((await channelRow(channelId))?.lastError).toMatch(/^Skipped update 2/);
+    const shown = await app.api(`/api/workspaces/${workspaceId}/bots/${botId}/channels/${channelId}`, {
+      token: owner.token,
+    });
+    expect(shown.json.lastError).toMatch(/^Skipped update 2/);
+  });
+
+  it('stores polled updates with NUL and lone surrogates through the pipeline, with replacements, and answers them all', async () => {
+    const { telegram, channelId } = await connectPolling();
+    const pipeline = await startPipeline(app.ctx, { work: false });
+    await poll(pipeline.onTelegramUpdates);
+    const texts = ['/help', '/help \u0000', '/help', `/help \uD83D`, `/help \uDE00 x`, '/help'];
+    for (const [n, text] of texts.entries()) fake.sendText(telegram.token, { chatId: 621 + n, text });
+    await eventually(async () => (await channelRow(channelId))?.pollingOffset === texts.length + 1);
+    const stored = await app.ctx.db.select().from(inboxUpdates).where(eq(inboxUpdates.channelId, channelId));
+    const textOf = (updateId: number) => {
+      const payload = stored.find((row) => row.updateId === updateId)?.payload;
+      return JSON.stringify(payload?.message);
+    };
+    expect(stored).toHaveLength(texts.length);
+    expect(textOf(2)).toContain('"text":"/help \uFFFD"');
+    expect(textOf(4)).toContain('"text":"/help \uFFFD"');
+    expect(textOf(5)).toContain('"text":"/help \uFFFD x"');
+    // The app's own workers process what the poller stored: every customer is answered.
+    await eventually(
+      () => texts.every((_, n) => fake.sentMessages(telegram.token, 621 + n).length > 0),
+      20_000,
+    );
+    expect((await channelRow(channelId))?.lastError).toBeNull();
+  }, 30_000);
 
   it('picks up channels connected, switched and deleted while it runs', async () => {
     const sink = collector();

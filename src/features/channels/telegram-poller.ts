@@ -5,6 +5,7 @@ import type { AppContext } from '../../context.ts';
 import type { Lease, Unsubscribe } from '../../platform/ports/types.ts';
 import { announceChannelChange, CHANNELS_CHANNEL, channelChangeSchema } from './channel-events.ts';
 import { channels } from './schema.ts';
+import { isSkippedUpdateMessage, recordSkippedUpdate } from './skipped-updates.ts';
 import {
   callTelegram,
   isTokenRejected,
@@ -26,6 +27,8 @@ export type PolledChannel = Pick<
  * Stores a batch durably (the pipeline's ingest). The poller persists the next offset only
  * after it resolves, so a crash in between fetches the batch again instead of losing it: the
  * handler must ignore updates it already has (ingest is unique on channel + update_id).
+ * When it keeps failing on a batch while the database answers, the poller hands it the
+ * updates one at a time and skips (and records) the one that fails alone.
  */
 export type TelegramUpdatesHandler = (channel: PolledChannel, updates: Update[]) => Promise<void>;
 
@@ -43,6 +46,13 @@ export interface TelegramPollerOptions {
   leaseTtlMs?: number;
   /** Retry delays after failures: doubling from `initialMs` up to `maxMs` (defaults 1 s, 60 s). */
   backoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * Failed attempts at one batch before its updates are handed over one at a time and one
+   * that still fails alone — while the database answers — is skipped and recorded as the
+   * channel's `lastError` (default 3). Without it one update the handler cannot take would be
+   * fetched and refused forever, and every later update of the bot would wait behind it.
+   */
+  skipAfterAttempts?: number;
 }
 
 export interface TelegramPoller {
@@ -72,6 +82,7 @@ export async function startTelegramPoller(
     leaseTtlMs: options.leaseTtlMs ?? 30_000,
     initialBackoffMs: options.backoff?.initialMs ?? 1000,
     maxBackoffMs: options.backoff?.maxMs ?? 60_000,
+    skipAfterAttempts: options.skipAfterAttempts ?? 3,
   };
   const loops = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const leased = new Set<string>();
@@ -152,6 +163,7 @@ interface LoopSettings {
   resyncIntervalMs: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
+  skipAfterAttempts: number;
   onUpdates: TelegramUpdatesHandler;
   leased: Set<string>;
 }
@@ -221,6 +233,8 @@ async function pollWhileLeased(
     let offset = channel.pollingOffset;
     let recordedError = channel.lastError;
     let backoffMs = settings.initialBackoffMs;
+    /** Consecutive failed attempts at the batch starting with `updateId`. */
+    let failing = { updateId: -1, attempts: 0 };
     const api = telegramApiFor(ctx, channel);
     const target = toPolledChannel(channel);
     while (!signal.aborted) {
@@ -237,14 +251,42 @@ async function pollWhileLeased(
       );
       if (signal.aborted) break;
       if (outcome.ok) {
-        const last = outcome.result.at(-1);
-        if (last) {
-          await settings.onUpdates(target, outcome.result);
-          const next = last.update_id + 1;
+        const updates = outcome.result;
+        const [first] = updates;
+        const last = updates.at(-1);
+        if (first && last) {
+          if (failing.updateId !== first.update_id) failing = { updateId: first.update_id, attempts: 0 };
+          let next = last.update_id + 1;
+          try {
+            await settings.onUpdates(target, updates);
+          } catch (error) {
+            failing.attempts += 1;
+            if (failing.attempts < settings.skipAfterAttempts) {
+              // Most likely storage is down for a moment: the same batch comes again.
+              ctx.logger.warn(
+                { err: error, channelId, attempts: failing.attempts },
+                'storing polled updates failed; fetching them again',
+              );
+              await pause(backoffMs, signal);
+              backoffMs = Math.min(backoffMs * 2, settings.maxBackoffMs);
+              continue;
+            }
+            const handled = await handleOneByOne(ctx, target, updates, settings.onUpdates);
+            if (handled.skipped) recordedError = handled.skipped;
+            if (handled.next === undefined) {
+              // Failed with the database unreachable: an outage, not a bad update.
+              await pause(backoffMs, signal);
+              backoffMs = Math.min(backoffMs * 2, settings.maxBackoffMs);
+              continue;
+            }
+            next = handled.next;
+          }
           await saveOffset(ctx, channelId, next);
           offset = next;
+          failing = { updateId: -1, attempts: 0 };
         }
-        if (recordedError !== null) {
+        // A skipped update stays on show; the poll's own failures are over once it works.
+        if (recordedError !== null && !isSkippedUpdateMessage(recordedError)) {
           await recordError(ctx, channelId, null);
           recordedError = null;
         }
@@ -283,6 +325,65 @@ async function pollWhileLeased(
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+// ─── Poisoned updates ────────────────────────────────────────────────────────
+
+/**
+ * Hands the updates over one at a time, after their batch failed again and again. One that
+ * fails alone while the database answers is poisoned (its content, not an outage, is the
+ * problem): it is skipped, logged and recorded as the channel's `lastError`. Returns the
+ * offset after the last update handled or skipped — `undefined` when one failed with the
+ * database unreachable (nothing is skipped then: the batch comes again after a pause) — and
+ * the `lastError` written, if any.
+ */
+async function handleOneByOne(
+  ctx: AppContext,
+  channel: PolledChannel,
+  updates: Update[],
+  onUpdates: TelegramUpdatesHandler,
+): Promise<{ next: number | undefined; skipped: string | undefined }> {
+  let next: number | undefined;
+  let skipped: string | undefined;
+  for (const update of updates) {
+    try {
+      await onUpdates(channel, [update]);
+    } catch (error) {
+      if (!(await isDatabaseReachable(ctx))) {
+        ctx.logger.warn(
+          { err: error, channelId: channel.id },
+          'storing polled updates failed; database unreachable',
+        );
+        // Keeps what was handled before it: those are not fetched for nothing again.
+        if (next !== undefined) await saveOffset(ctx, channel.id, next);
+        return { next: undefined, skipped };
+      }
+      skipped = await recordSkippedUpdate(ctx, channel.id, {
+        updateId: update.update_id,
+        reason: `it could not be stored (${describeError(error)})`,
+      });
+    }
+    next = update.update_id + 1;
+  }
+  return { next, skipped };
+}
+
+async function isDatabaseReachable(ctx: AppContext): Promise<boolean> {
+  try {
+    await ctx.db.execute(sql`select 1`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The innermost cause's message: drizzle's own repeats the whole query. */
+function describeError(error: unknown): string {
+  let current = error;
+  for (let depth = 0; depth < 4 && current instanceof Error && current.cause instanceof Error; depth++) {
+    current = current.cause;
+  }
+  return current instanceof Error ? current.message : String(current);
 }
 
 // ─── Helpers ─────────────────────────────────────────────────────────────────

@@ -29,16 +29,22 @@ export function registerSystemRoutes(app: App, ctx: AppContext) {
       config: { access: 'public' },
       schema: {
         tags: ['system'],
-        summary: 'Liveness and dependency checks; 503 when a dependency is down',
+        summary:
+          'Liveness and dependency checks; 200 degraded while a non-critical one (Redis) fails, 503 when a critical one (the database) does',
         response: { 200: healthSchema, 503: healthSchema },
       },
       logLevel: 'warn',
     },
     async (_request, reply) => {
       const result = await ctx.health.run();
-      return reply
-        .code(result.ok ? 200 : 503)
-        .send({ status: result.ok ? 'ok' : 'degraded', version: ctx.version, checks: result.checks });
+      // 503 only when a critical check fails (the instance cannot serve); a failing
+      // non-critical one (Redis, queue lag) is 200 `degraded`: it still serves.
+      const allPassed = Object.values(result.checks).every((check) => check.ok);
+      return reply.code(result.ok ? 200 : 503).send({
+        status: result.ok && allPassed ? 'ok' : 'degraded',
+        version: ctx.version,
+        checks: result.checks,
+      });
     },
   );
 

@@ -38,6 +38,12 @@ export type RouteAccess =
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
+    /**
+     * A channel's webhook, authenticated by its own secret or signature. API-wide refusals —
+     * per-IP rate limits, billing refusals, body rules — must let it through: the channel
+     * redelivers a refused update and holds every later one of the bot behind it.
+     */
+    channelWebhook?: boolean;
   }
   interface FastifyInstance {
     /** Every product route with its declared access (the authorization matrix test walks it). */
