@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { z } from 'zod';
 import { StatementCounter, type StatementCounts } from './pg-statement-counter.ts';
+import { textUpdateBody } from './telegram-update-body.ts';
 
 /**
  * `npm run bench -- telegram e2e`: the Telegram path end to end, in the shape users run.
@@ -297,20 +298,6 @@ interface RunResult {
 let nextUpdateId = 1;
 let nextChatId = 10_000_000;
 
-function helpUpdate(updateId: number, chatId: number): string {
-  return JSON.stringify({
-    update_id: updateId,
-    message: {
-      message_id: updateId,
-      date: Math.floor(Date.now() / 1000),
-      chat: { id: chatId, type: 'private', first_name: 'Ann' },
-      from: { id: chatId, is_bot: false, first_name: 'Ann', language_code: 'en' },
-      text: '/help',
-      entities: [{ type: 'bot_command', offset: 0, length: 5 }],
-    },
-  });
-}
-
 function postUpdate(side: Side, target: Target, body: string): Promise<number> {
   return new Promise((resolve) => {
     const req = http.request(
@@ -354,7 +341,7 @@ async function runLoad(fake: FakeControl, side: Side, n: number, concurrency: nu
       const index = next++;
       const target = side.targets[index % side.targets.length];
       if (!target) throw new Error('no targets');
-      const body = helpUpdate(nextUpdateId++, nextChatId++);
+      const body = textUpdateBody(nextUpdateId++, nextChatId++, '/help');
       const sentAt = now();
       // A refused webhook is redelivered by Telegram; so here, after a short pause.
       for (let attempt = 0; ; attempt++) {

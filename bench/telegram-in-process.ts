@@ -13,6 +13,7 @@ import { FakeTelegram, type RateLimitOptions } from '../testkit/src/fake-telegra
 import { startTestApp, type TestApp } from '../testkit/src/start-app.ts';
 import { createTestWorkspace, signUp } from '../testkit/src/users.ts';
 import type { Options, Row } from './telegram.ts';
+import { textUpdateBody } from './telegram-update-body.ts';
 
 /**
  * The parts of `npm run bench -- telegram` that share one process (app, embedded database,
@@ -105,22 +106,6 @@ async function seedBots(
     });
   }
   return seeded;
-}
-
-function textUpdateBody(updateId: number, chatId: number, text: string): string {
-  return JSON.stringify({
-    update_id: updateId,
-    message: {
-      message_id: updateId,
-      date: Math.floor(Date.now() / 1000),
-      chat: { id: chatId, type: 'private', first_name: 'Ann' },
-      from: { id: chatId, is_bot: false, first_name: 'Ann', language_code: 'en' },
-      text,
-      ...(text.startsWith('/')
-        ? { entities: [{ type: 'bot_command', offset: 0, length: text.length }] }
-        : {}),
-    },
-  });
 }
 
 // ─── 1. ingest ────────────────────────────────────────────────────────────────
