@@ -7,7 +7,7 @@ import { channels } from '../src/features/channels/schema.ts';
 import { contacts, conversations } from '../src/features/conversations/schema.ts';
 import { queueOutgoing } from '../src/pipeline/outgoing.ts';
 import { inboxUpdates } from '../src/pipeline/schema.ts';
-import { enqueueSend } from '../src/pipeline/sender.ts';
+import { wakeWorkers } from '../src/pipeline/wake.ts';
 import { encryptSecret, randomToken } from '../src/platform/crypto.ts';
 import { FakeTelegram, type RateLimitOptions } from '../testkit/src/fake-telegram.ts';
 import { startTestApp, type TestApp } from '../testkit/src/start-app.ts';
@@ -331,7 +331,7 @@ export async function benchPacing(options: Options, rows: Row[]): Promise<void> 
 
   say(`pacing: ${n} messages from one bot to ${n} chats, fake flood control ON (30/s per bot, token bucket)`);
   const started = performance.now();
-  for (const chatId of chatIds) await enqueueSend(app.ctx, bot.channelId, chatId);
+  wakeWorkers(app.ctx, 'send');
   await waitUntil(
     () => fake.sentMessages(bot.token).length >= n,
     Math.ceil((n / 30) * 3000 + 30_000),

@@ -6,7 +6,7 @@ import type { TelegramUpdatesHandler } from '../src/features/channels/telegram-p
 import { startTelegramPoller, type TelegramPoller } from '../src/features/channels/telegram-poller.ts';
 import { ensureAdminPanelBuilt } from '../src/features/system/pages.ts';
 import { createIngest } from '../src/pipeline/ingest.ts';
-import { enqueueProcessing } from '../src/pipeline/processor.ts';
+import { wakeWorkers } from '../src/pipeline/wake.ts';
 import { FakeTelegram } from '../testkit/src/fake-telegram.ts';
 import { startTestApp, type TestApp } from '../testkit/src/start-app.ts';
 import { addMember, createTestWorkspace, signUp, type TestUser } from '../testkit/src/users.ts';
@@ -218,7 +218,7 @@ async function visit(page: Page, url: string, text: string, name: string) {
  * polled updates go into the same ingest as webhooks, and the app's own workers answer them.
  */
 function ingestPolled(app: TestApp): TelegramUpdatesHandler {
-  const ingest = createIngest(app.ctx, { onStored: (rows) => enqueueProcessing(app.ctx, rows) });
+  const ingest = createIngest(app.ctx, { onStored: async () => wakeWorkers(app.ctx, 'process') });
   return (channel, updates) =>
     ingest.accept(
       updates.map((update) => {

@@ -61,11 +61,10 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerRealtimeRoutes(app, ctx);
   registerAnalyticsRoutes(app, ctx);
   if (options.work ?? true) await startAnalyticsJobs(ctx);
-  registerPipelineRoutes(
-    app,
-    ctx,
-    options.pipeline ?? (await startPipeline(ctx, { work: options.work ?? true })),
-  );
+  const pipeline = options.pipeline ?? (await startPipeline(ctx, { work: options.work ?? true }));
+  registerPipelineRoutes(app, ctx, pipeline);
+  // After in-flight requests: the loops finish the work they hold before the ports close.
+  app.addHook('onClose', () => pipeline.stop());
   await app.ready();
   return app;
 }

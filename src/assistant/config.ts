@@ -34,11 +34,18 @@ const rawSchema = z.object({
   assistant: z.unknown(),
 });
 
-/** Reads the `assistant` section and `systemPrompt` of a stored bot config. */
+/** Parsed configs by the stored config object: a published config is read once, not per update. */
+const parsedConfigs = new WeakMap<object, AssistantConfig>();
+
+/** Reads the `assistant` section and `systemPrompt` of a stored bot config (shared: read-only). */
 export function readAssistantConfig(rawConfig: unknown): AssistantConfig {
+  const cached = isRecord(rawConfig) ? parsedConfigs.get(rawConfig) : undefined;
+  if (cached) return cached;
   const raw = rawSchema.parse(isRecord(rawConfig) ? rawConfig : {});
   const assistant = assistantSchema.parse(isRecord(raw.assistant) ? raw.assistant : {});
-  return { ...assistant, systemPrompt: raw.systemPrompt };
+  const parsed = { ...assistant, systemPrompt: raw.systemPrompt };
+  if (isRecord(rawConfig)) parsedConfigs.set(rawConfig, parsed);
+  return parsed;
 }
 
 /** The SKU pattern as a global, case-insensitive regular expression (undefined when invalid). */

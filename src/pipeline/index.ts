@@ -2,20 +2,19 @@ import { createAssistant } from '../assistant/create-assistant.ts';
 import { deliverTelegram, downloadTelegramFile } from '../channels/telegram/client.ts';
 import { chatKeyOf, updateTypeOf } from '../channels/telegram/normalize.ts';
 import type { AppContext } from '../context.ts';
-import { startCatalogWorkers } from '../features/catalog/price-alerts.ts';
+import { PRICE_ALERT_QUEUE, startCatalogWorkers } from '../features/catalog/price-alerts.ts';
 import type { TelegramUpdatesHandler } from '../features/channels/telegram-poller.ts';
-import { startBroadcastWorker } from '../features/conversations/service.ts';
+import { BROADCAST_QUEUE, startBroadcastWorker } from '../features/conversations/service.ts';
 import { startEscalationJobs } from '../features/escalations/jobs.ts';
-import { startKnowledgeWorker } from '../features/knowledge/ingest.ts';
+import { KNOWLEDGE_QUEUE, startKnowledgeWorker } from '../features/knowledge/ingest.ts';
 import { publishDeliveryStatus } from '../features/realtime/publish.ts';
 import { type ChannelCache, createChannelCache } from './channel-cache.ts';
-import { createIngest, findStaleUpdates, type Ingest } from './ingest.ts';
-import { observeQueues } from './metrics.ts';
-import { enqueueProcessing, PROCESS_QUEUE, startProcessor } from './processor.ts';
-import { enqueueSend, type PacingLimits, SEND_QUEUE, startSender, sweepOutbox } from './sender.ts';
+import { createIngest, type Ingest } from './ingest.ts';
+import { observeQueues, pipelineBacklog } from './metrics.ts';
+import { startProcessor } from './processor.ts';
+import { type PacingLimits, startSender } from './sender.ts';
 import type { Responder } from './simple-responder.ts';
-
-export const SWEEP_QUEUE = 'pipeline-sweep';
+import { wakeWorkers } from './wake.ts';
 
 export interface Pipeline {
   ingest: Ingest;
@@ -23,6 +22,8 @@ export interface Pipeline {
   channels: ChannelCache;
   /** Feeds long-polled Telegram updates into the same ingest as the webhook. */
   onTelegramUpdates: TelegramUpdatesHandler;
+  /** Stops this instance's pipeline loops, letting work in flight finish (the app's onClose). */
+  stop(): Promise<void>;
 }
 
 export interface PipelineOptions {
@@ -30,8 +31,6 @@ export interface PipelineOptions {
   /** Consume the queues on this instance (roles worker and all). */
   work: boolean;
   pacing?: PacingLimits;
-  /** How old a pending update or outbox row must be before the sweeper re-enqueues it. */
-  sweepAfterMs?: number;
 }
 
 /**
@@ -44,23 +43,26 @@ export function createDefaultResponder(ctx: AppContext): Responder {
 }
 
 /**
- * Wires the message pipeline: ingest (group commit into the inbox) → process queue (in order
- * per chat) → outbox → send queue (paced) — plus a sweeper that re-enqueues anything a crash
- * left behind, so a restart recovers without losing or repeating work.
+ * Wires the message pipeline: ingest (group commit into the inbox) → processor (batches of
+ * chats under leases, in order per chat) → outbox → sender (paced per bot and chat). Both
+ * loops poll the database and are woken early over pub/sub, so whatever a crash left behind
+ * is picked up again once its lease runs out — nothing lost, nothing repeated.
  */
 export async function startPipeline(ctx: AppContext, options: PipelineOptions): Promise<Pipeline> {
   const channels = await createChannelCache(ctx);
-  observeQueues(ctx, [PROCESS_QUEUE, SEND_QUEUE, SWEEP_QUEUE]);
-  const ingest = createIngest(ctx, { onStored: (rows) => enqueueProcessing(ctx, rows) });
+  observeQueues(ctx, [BROADCAST_QUEUE, KNOWLEDGE_QUEUE, PRICE_ALERT_QUEUE], () => pipelineBacklog(ctx));
+  const ingest = createIngest(ctx, { onStored: async () => wakeWorkers(ctx, 'process') });
+  /** Stops of the loops started here, run in reverse order. */
+  const stops: Array<() => Promise<void>> = [];
   if (options.work) {
-    startProcessor(ctx, {
+    const processor = startProcessor(ctx, {
       responder: options.responder ?? createDefaultResponder(ctx),
       loadBot: (botId) => ctx.botConfigs.getPublished(botId),
       channels,
       downloadFile: (channel, fileId) => downloadTelegramFile(ctx, channel, fileId),
-      onOutbox: (channelId, chatId) => enqueueSend(ctx, channelId, chatId),
     });
-    startSender(
+    stops.push(processor.stop);
+    const sender = startSender(
       ctx,
       {
         channels,
@@ -69,20 +71,18 @@ export async function startPipeline(ctx: AppContext, options: PipelineOptions): 
       },
       { pacing: options.pacing },
     );
+    stops.push(sender.stop);
     startBroadcastWorker(ctx);
     await startEscalationJobs(ctx);
     await startCatalogWorkers(ctx);
     await startKnowledgeWorker(ctx);
-    const sweepAfterMs = options.sweepAfterMs ?? 5000;
-    ctx.ports.queue.work(SWEEP_QUEUE, async () => {
-      await enqueueProcessing(ctx, await findStaleUpdates(ctx, sweepAfterMs));
-      await sweepOutbox(ctx, sweepAfterMs);
-    });
-    await ctx.ports.queue.repeat(SWEEP_QUEUE, 'sweep', Math.max(1000, sweepAfterMs), {});
   }
   return {
     ingest,
     channels,
+    async stop() {
+      for (const stop of stops.splice(0).reverse()) await stop();
+    },
     onTelegramUpdates: (channel, updates) =>
       ingest.accept(
         updates.map((update) => {

@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
 import { toStorableRecord, toStorableText } from '../platform/text.ts';
 import { pipelineMetrics } from './metrics.ts';
@@ -58,8 +57,8 @@ const MAX_BATCH_ROWS = 1000;
 
 /**
  * Stored rows waiting for `onStored` while it is slow or failing (Redis down). Beyond it the
- * oldest are dropped from the signal — not from the inbox: the sweeper finds every pending
- * row in the database (`findStaleUpdates`), so memory stays bounded and nothing is lost.
+ * oldest are dropped from the signal — not from the inbox: the processor finds every pending
+ * row in the database (it polls), so memory stays bounded and nothing is lost.
  */
 const MAX_SIGNAL_ROWS = 10_000;
 
@@ -107,7 +106,7 @@ export function createIngest(
       updatesIngested.labels('duplicate').inc(updates.length - written.stored.length - written.refused.size);
       for (const waiter of batch) settle(waiter, written.refused);
       // After the commit and the acknowledgements: a crash before the signal leaves rows the
-      // sweeper finds.
+      // processor polls for.
       if (written.stored.length > 0) signal.push(written.stored);
     }
   };
@@ -266,7 +265,7 @@ function isRefusedContent(error: unknown): boolean {
 /**
  * Calls `onStored` off the commit path: one call in flight at a time; rows stored while it
  * runs gather (up to MAX_SIGNAL_ROWS) and go in the next call. A failure is logged, never
- * retried here — the sweeper re-finds pending rows in the database.
+ * retried here — the processor polls the database for pending rows.
  */
 function createCoalescedSignal(ctx: AppContext, onStored: (rows: StoredUpdate[]) => Promise<void>) {
   let waiting: StoredUpdate[] = [];
@@ -284,7 +283,7 @@ function createCoalescedSignal(ctx: AppContext, onStored: (rows: StoredUpdate[])
         } catch (error) {
           ctx.logger.error(
             { err: error, rows: rows.length },
-            'signalling stored updates failed; the sweeper will pick them up',
+            'signalling stored updates failed; the processor will find them when it polls',
           );
         }
       }
@@ -306,7 +305,7 @@ function createCoalescedSignal(ctx: AppContext, onStored: (rows: StoredUpdate[])
         if (dropped === 0) {
           ctx.logger.warn(
             { limit: MAX_SIGNAL_ROWS },
-            'the stored-updates signal is backed up (queue down?); the sweeper will pick the rest up',
+            'the stored-updates signal is backed up (queue down?); the processor will find the rest when it polls',
           );
         }
         dropped += excess;
@@ -314,19 +313,4 @@ function createCoalescedSignal(ctx: AppContext, onStored: (rows: StoredUpdate[])
       if (!running) void run();
     },
   };
-}
-
-/** Pending (unprocessed) updates older than `olderThanMs`, for the sweeper. */
-export async function findStaleUpdates(
-  ctx: AppContext,
-  olderThanMs: number,
-  limit = 500,
-): Promise<StoredUpdate[]> {
-  const cutoff = new Date(Date.now() - olderThanMs);
-  return ctx.db
-    .select({ inboxId: inboxUpdates.id, channelId: inboxUpdates.channelId, chatKey: inboxUpdates.chatKey })
-    .from(inboxUpdates)
-    .where(sql`${inboxUpdates.processedAt} is null and ${inboxUpdates.receivedAt} < ${cutoff}`)
-    .orderBy(inboxUpdates.id)
-    .limit(limit);
 }

@@ -1,6 +1,9 @@
+import { sql } from 'drizzle-orm';
 import { type Counter, Gauge, type Histogram } from 'prom-client';
 import type { AppContext } from '../context.ts';
+import { queryRows, toNumber } from '../platform/db/rows.ts';
 import type { Metrics } from '../platform/metrics.ts';
+import type { QueueStats } from '../platform/ports/types.ts';
 
 /**
  * Prometheus metrics of the message pipeline, created once per registry (one app instance)
@@ -50,20 +53,66 @@ export function pipelineMetrics(ctx: { metrics: Metrics }): PipelineMetrics {
   return created;
 }
 
+/** Work waiting in one place: a job queue, or a stage of the pipeline's tables. */
+export interface Backlog {
+  queue: string;
+  stats: QueueStats;
+}
+
 /**
- * Queue depth and lag as gauges read at scrape time from the queue port's `stats()`, and a
- * non-critical `/health` check reporting each queue's lag (a lagging queue is worth seeing,
- * not a reason to take the instance out of the load balancer).
+ * The pipeline's own backlog, read from its tables (it keeps no queue jobs): updates stored
+ * but not yet processed (`pipeline-inbox`) and replies not yet handed to the channel
+ * (`pipeline-outbox`), each with the age of its oldest row. Both counts ride partial indexes
+ * over pending rows only.
+ */
+export async function pipelineBacklog(ctx: AppContext): Promise<Backlog[]> {
+  const rows = await queryRows(
+    ctx.db,
+    sql`select 'pipeline-inbox' as queue, count(*)::int as waiting, 0 as active,
+          coalesce(extract(epoch from now() - min(received_at)) * 1000, 0)::float8 as oldest_ms
+        from inbox_updates where processed_at is null
+        union all
+        select 'pipeline-outbox', count(*) filter (where status = 'queued')::int,
+          count(*) filter (where status = 'sending')::int,
+          coalesce(extract(epoch from now() - min(created_at) filter (where status = 'queued')) * 1000, 0)::float8
+        from outbox where status in ('queued', 'sending')`,
+  );
+  return rows.map((row) => ({
+    queue: String(row.queue),
+    stats: {
+      waiting: toNumber(row.waiting),
+      active: toNumber(row.active),
+      delayed: 0,
+      failed: 0,
+      oldestWaitingMs: Math.max(0, Math.round(toNumber(row.oldest_ms))),
+    },
+  }));
+}
+
+/**
+ * Queue depth and lag as gauges read at scrape time from the queue port's `stats()` (and the
+ * pipeline's backlog, when given), and a non-critical `/health` check reporting each queue's
+ * lag (a lagging queue is worth seeing, not a reason to take the instance out of the load
+ * balancer).
  */
 const observed = new WeakSet<Metrics>();
 
-export function observeQueues(ctx: AppContext, queues: readonly string[]): void {
+export function observeQueues(
+  ctx: AppContext,
+  queues: readonly string[],
+  backlog: () => Promise<Backlog[]> = async () => [],
+): void {
   // The pipeline may be started more than once on one context (a channel switched to long
   // polling restarts it); the gauges and the health check belong to the registry, once.
   if (observed.has(ctx.metrics)) return;
   observed.add(ctx.metrics);
-  const stats = async () =>
-    Promise.all(queues.map(async (queue) => ({ queue, stats: await ctx.ports.queue.stats(queue) })));
+  const stats = async (): Promise<Backlog[]> => {
+    const [jobs, tables] = await Promise.all([
+      Promise.all(queues.map(async (queue) => ({ queue, stats: await ctx.ports.queue.stats(queue) }))),
+      backlog(),
+    ]);
+    return [...tables, ...jobs];
+  };
   const lag = new Gauge({
     name: 'switchboard_queue_lag_seconds',
     help: 'Age of the oldest waiting job per queue',

@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, getTableColumns, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   describeMessage,
@@ -12,12 +13,13 @@ import { contacts, conversations, messages } from '../features/conversations/sch
 import { openEscalation } from '../features/escalations/service.ts';
 import { afterUpdateProcessed, type ProcessedEscalation } from '../features/handoff/pipeline-events.ts';
 import type { DbOrTx } from '../platform/db/index.ts';
+import { selectRows } from '../platform/db/rows.ts';
+import { truncateText } from '../platform/text.ts';
 import type { ChannelCache } from './channel-cache.ts';
-import { runExclusive } from './exclusive.ts';
-import type { StoredUpdate } from './ingest.ts';
+import { createGroupCommit } from './group-commit.ts';
 import { pipelineMetrics } from './metrics.ts';
-import { type OutgoingMessage, queueOutgoing } from './outgoing.ts';
-import { inboxUpdates } from './schema.ts';
+import { type OutgoingMessage, type OutgoingRequest, writeOutgoing } from './outgoing.ts';
+import { chatLeases, inboxUpdates } from './schema.ts';
 import {
   type Responder,
   type ResponderAction,
@@ -26,10 +28,7 @@ import {
   readResponderConfig,
   textOf,
 } from './simple-responder.ts';
-
-export const PROCESS_QUEUE = 'pipeline-process';
-
-const jobSchema = z.object({ channelId: z.uuid(), chatKey: z.string(), retry: z.number().optional() });
+import { createWaker, onWake, wakeWorkers } from './wake.ts';
 
 export interface ProcessorDeps {
   responder: Responder;
@@ -38,242 +37,379 @@ export interface ProcessorDeps {
   channels: ChannelCache;
   /** Downloads a file a customer sent through the channel (Telegram getFile). */
   downloadFile: (channel: Channel, fileId: string) => Promise<{ data: Buffer; path: string }>;
-  /** Called after replies were committed to the outbox. */
-  onOutbox: (channelId: string, chatId: string) => Promise<void>;
 }
 
-/** Queues processing of stored updates: one job per update, deduplicated by inbox id. */
-export async function enqueueProcessing(ctx: AppContext, rows: StoredUpdate[]): Promise<void> {
-  for (const row of rows) {
-    await ctx.ports.queue.add(
-      PROCESS_QUEUE,
-      { channelId: row.channelId, chatKey: row.chatKey },
-      { jobId: `u-${row.inboxId}` },
-    );
-  }
+export interface ProcessorOptions {
+  /** Chats processed at once on this instance (default 128). */
+  concurrency?: number;
+  /** How long a chat's lease lasts without a heartbeat (default 5 s). */
+  leaseMs?: number;
 }
 
-/** Consumes the processing queue on this instance. */
-export function startProcessor(ctx: AppContext, deps: ProcessorDeps, options: { concurrency?: number } = {}) {
-  ctx.ports.queue.work<unknown>(
-    PROCESS_QUEUE,
-    async (job) => {
-      const data = jobSchema.parse(job.data);
-      await runExclusive(
-        ctx,
-        { queue: PROCESS_QUEUE, key: `chat:${data.channelId}:${data.chatKey}`, data },
-        (keepAlive) => drainChat(ctx, deps, data.channelId, data.chatKey, keepAlive),
-      );
-    },
-    { concurrency: options.concurrency ?? 16 },
-  );
-}
+/** Updates that failed this often are set aside (kept with their error) so the chat goes on. */
+const MAX_ATTEMPTS = 5;
+/** Oldest pending updates looked at per claim: the chats they belong to are the candidates. */
+const SCAN = 2000;
+/** Pending updates of one chat taken per claim (the rest wait for its next claim). */
+const PER_CHAT = 20;
+/** An idle loop looks for work this often even without a wake. */
+const POLL_MS = 1000;
+/** The holder of leases put aside after a failure: nobody takes the chat until they expire. */
+const BACKOFF_HOLDER = 'backoff';
+
+type Channel = typeof channels.$inferSelect;
+type Conversation = typeof conversations.$inferSelect;
+type MessageRow = typeof messages.$inferSelect;
+type Contact = typeof contacts.$inferSelect;
+
+const claimedRow = z.object({
+  id: z.coerce.number(),
+  channel_id: z.string(),
+  chat_key: z.string(),
+  update_id: z.coerce.number(),
+  payload: z.record(z.string(), z.unknown()),
+  attempts: z.coerce.number(),
+});
+type ClaimedRow = z.infer<typeof claimedRow>;
 
 /**
- * Processes every pending update of one chat, oldest first. Only one worker runs this for a
- * chat at a time (the caller holds the chat's lock), so a chat's second update never starts
- * before its first finished.
+ * The processor: one loop per instance turns pending inbox updates into contacts,
+ * conversations, messages and outbox rows.
+ *
+ * Each round claims the chats of the oldest pending updates in one statement — a lease per
+ * chat (`chat_leases`), so a chat is processed by one worker at a time on one instance or
+ * several — and runs the chats concurrently, each chat's updates one after another in
+ * update order. What the chats write goes through group commits: the store step (contacts,
+ * conversations, the customer's messages) and the effects step (processed marks, counters,
+ * replies into the outbox) each commit many chats' rows in a few multi-row statements, so a
+ * slow responder (an LLM call) holds up only its own chat. Effects commit together with the
+ * update's processed mark, under `processed_at is null`: a reply exists once, however often
+ * an update is retried.
  */
-async function drainChat(
-  ctx: AppContext,
-  deps: ProcessorDeps,
-  channelId: string,
-  chatKey: string,
-  keepAlive: () => Promise<void>,
-) {
-  // Every line about this chat carries its workspace, bot, channel and chat (and update ids below).
-  const scope = await deps.channels.get(channelId);
-  const log = ctx.logger.child({ workspaceId: scope?.workspaceId, botId: scope?.botId, channelId, chatKey });
+export function startProcessor(ctx: AppContext, deps: ProcessorDeps, options: ProcessorOptions = {}) {
+  const concurrency = options.concurrency ?? 128;
+  const leaseMs = options.leaseMs ?? 5000;
+  const holder = randomUUID();
+  const waker = createWaker();
   const { processSeconds } = pipelineMetrics(ctx);
-  // Pending rows are read in pages. A short page means the chat is drained: an update stored
-  // after the read has its own job, which takes the lock once this one lets go.
-  for (;;) {
-    const rows = await ctx.db
-      .select()
-      .from(inboxUpdates)
-      .where(
-        and(
-          eq(inboxUpdates.channelId, channelId),
-          eq(inboxUpdates.chatKey, chatKey),
-          isNull(inboxUpdates.processedAt),
-        ),
-      )
-      .orderBy(asc(inboxUpdates.updateId))
-      .limit(PAGE);
+  /** Chats in flight here, by `channelId:chatKey`. */
+  const tasks = new Map<string, { claimedAt: number; lost: boolean; done: Promise<void> }>();
+  let stopped = false;
+
+  const store = createGroupCommit((items: StoreItem[]) => storeInbound(ctx.db, items), { maxItems: 500 });
+  const effects = createGroupCommit((items: EffectItem[]) => commitEffects(ctx, items), { maxItems: 500 });
+  const releases = createGroupCommit(
+    async (keys: Array<{ channelId: string; chatKey: string }>) => {
+      await ctx.db.execute(sql`
+        delete from ${chatLeases}
+        where ${chatLeases.holder} = ${holder}
+          and (${chatLeases.channelId}, ${chatLeases.chatKey}) in (${sql.join(
+            keys.map((key) => sql`(${key.channelId}::uuid, ${key.chatKey})`),
+            sql`, `,
+          )})`);
+      return keys.map(() => undefined);
+    },
+    { maxItems: 1000 },
+  );
+
+  /** Leases the chats of the oldest pending updates and returns their next updates. */
+  async function claim(chats: number): Promise<ClaimedRow[]> {
+    return selectRows(
+      ctx.db,
+      sql`
+        with pending as (
+          select channel_id, chat_key, min(id) as first_id
+          from (
+            select id, channel_id, chat_key from ${inboxUpdates}
+            where processed_at is null order by id limit ${SCAN}
+          ) oldest
+          group by channel_id, chat_key
+        ), free as (
+          select channel_id, chat_key from pending p
+          where not exists (
+            select 1 from ${chatLeases} l
+            where l.channel_id = p.channel_id and l.chat_key = p.chat_key and l.expires_at > now()
+          )
+          order by first_id limit ${chats}
+        ), leased as (
+          insert into ${chatLeases} (channel_id, chat_key, holder, expires_at)
+          select channel_id, chat_key, ${holder}, now() + ${leaseMs} * interval '1 millisecond' from free
+          on conflict (channel_id, chat_key) do update
+            set holder = excluded.holder, expires_at = excluded.expires_at
+            where ${chatLeases.expiresAt} <= now()
+          returning channel_id, chat_key
+        )
+        select u.id, u.channel_id, u.chat_key, u.update_id, u.payload, u.attempts
+        from leased l cross join lateral (
+          select * from ${inboxUpdates} u
+          where u.channel_id = l.channel_id and u.chat_key = l.chat_key and u.processed_at is null
+          order by u.update_id limit ${PER_CHAT}
+        ) u
+        order by u.channel_id, u.chat_key, u.update_id`,
+      claimedRow,
+    );
+  }
+
+  /** Pushes out the expiry of this loop's leases; a chat whose lease was lost stops after its current update. */
+  async function heartbeat() {
+    if (tasks.size === 0) return;
+    const started = Date.now();
+    const held = await ctx.db
+      .update(chatLeases)
+      .set({ expiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'` })
+      .where(eq(chatLeases.holder, holder))
+      .returning({ channelId: chatLeases.channelId, chatKey: chatLeases.chatKey });
+    const keys = new Set(held.map((lease) => `${lease.channelId}:${lease.chatKey}`));
+    for (const [key, task] of tasks) if (task.claimedAt < started && !keys.has(key)) task.lost = true;
+  }
+
+  async function runChat(channelId: string, chatKey: string, rows: ClaimedRow[], task: { lost: boolean }) {
+    const channel = await deps.channels.get(channelId);
+    // Every line about this chat carries its workspace, bot, channel and chat (and update ids below).
+    const log = ctx.logger.child({
+      workspaceId: channel?.workspaceId,
+      botId: channel?.botId,
+      channelId,
+      chatKey,
+    });
     for (const row of rows) {
+      if (stopped || task.lost) break;
       if (row.attempts >= MAX_ATTEMPTS) {
         // An update that failed this often would block its chat for good: set it aside
         // (kept with its error for inspection) and go on with the next.
         await ctx.db.update(inboxUpdates).set({ processedAt: new Date() }).where(eq(inboxUpdates.id, row.id));
-        log.error(
-          { updateId: row.updateId, inboxId: row.id, error: row.error },
-          'update set aside after repeated failures',
-        );
+        log.error({ updateId: row.update_id, inboxId: row.id }, 'update set aside after repeated failures');
         continue;
       }
       const started = performance.now();
       try {
-        await processUpdate(ctx, deps, row);
+        await processUpdate(row, channel);
       } catch (error) {
         processSeconds.labels('failed').observe((performance.now() - started) / 1000);
         log.warn(
-          { err: error, updateId: row.updateId, inboxId: row.id },
+          { err: error, updateId: row.update_id, inboxId: row.id },
           'update processing failed; will retry',
         );
-        await ctx.db
-          .update(inboxUpdates)
-          .set({
-            attempts: sql`${inboxUpdates.attempts} + 1`,
-            error: error instanceof Error ? error.message : String(error),
-          })
-          .where(eq(inboxUpdates.id, row.id));
-        throw error;
+        await putAside(row, error);
+        return;
       }
       processSeconds.labels('ok').observe((performance.now() - started) / 1000);
       log.debug(
-        { updateId: row.updateId, inboxId: row.id, ms: performance.now() - started },
+        { updateId: row.update_id, inboxId: row.id, ms: performance.now() - started },
         'update processed',
       );
-      await keepAlive();
     }
-    if (rows.length < PAGE) return;
+    if (!task.lost) await releases.submit({ channelId, chatKey });
   }
-}
 
-const PAGE = 20;
-const MAX_ATTEMPTS = 5;
-
-type InboxRow = typeof inboxUpdates.$inferSelect;
-
-async function markProcessed(db: DbOrTx, inboxId: number): Promise<boolean> {
-  const done = await db
-    .update(inboxUpdates)
-    .set({ processedAt: new Date(), error: null })
-    .where(and(eq(inboxUpdates.id, inboxId), isNull(inboxUpdates.processedAt)))
-    .returning({ id: inboxUpdates.id });
-  return done.length > 0;
-}
-
-async function processUpdate(ctx: AppContext, deps: ProcessorDeps, row: InboxRow): Promise<void> {
-  const channel = await deps.channels.get(row.channelId);
-  const inbound = readUpdate(row.payload);
-  if (
-    !channel ||
-    (inbound.kind !== 'message' && inbound.kind !== 'callback' && inbound.kind !== 'membership')
-  ) {
-    // Stored raw for later features and analytics; nothing acts on it now.
-    await markProcessed(ctx.db, row.id);
-    return;
+  /** A failed update: counted, and its chat left alone for a growing while (by any instance). */
+  async function putAside(row: ClaimedRow, error: unknown) {
+    const attempts = row.attempts + 1;
+    await ctx.db
+      .update(inboxUpdates)
+      .set({ attempts, error: error instanceof Error ? error.message : String(error) })
+      .where(eq(inboxUpdates.id, row.id));
+    const backoffMs = Math.min(30_000, 500 * 2 ** attempts);
+    await ctx.db
+      .update(chatLeases)
+      .set({ holder: BACKOFF_HOLDER, expiresAt: sql`now() + ${backoffMs} * interval '1 millisecond'` })
+      .where(
+        and(
+          eq(chatLeases.channelId, row.channel_id),
+          eq(chatLeases.chatKey, row.chat_key),
+          eq(chatLeases.holder, holder),
+        ),
+      );
   }
-  if (inbound.kind === 'membership') {
-    // "kicked" is how a private chat reports that the user blocked the bot.
-    const status = inbound.status === 'kicked' ? 'blocked' : 'active';
-    const outcome = await ctx.db.transaction(async (tx) => {
-      const { row: contact } = await upsertContact(tx, channel, inbound.from);
-      await tx.update(contacts).set({ status }).where(eq(contacts.id, contact.id));
-      return { contactId: contact.id, done: await markProcessed(tx, row.id) };
+
+  async function processUpdate(row: ClaimedRow, channel: Channel | undefined): Promise<void> {
+    const inbound = readUpdate(row.payload);
+    if (
+      !channel ||
+      (inbound.kind !== 'message' && inbound.kind !== 'callback' && inbound.kind !== 'membership')
+    ) {
+      // Stored raw for later features and analytics; nothing acts on it now.
+      await effects.submit({ inboxId: row.id });
+      return;
+    }
+    if (inbound.kind === 'membership') {
+      await applyMembership(ctx, channel, row.id, inbound);
+      return;
+    }
+
+    // 1. Store: contact, conversation and the message, each statement idempotent on its own
+    // (upserts, insert-or-ignore), shared with the other chats of the batch.
+    const stored = await store.submit({ channel, updateId: row.update_id, inbound });
+    const { contact, conversation } = stored;
+
+    // 2. Decide the answer, outside any transaction (a responder may take seconds).
+    const bot = await deps.loadBot(channel.botId);
+    const config = readResponderConfig(bot.config);
+    const language = languageOf(config, contact);
+    const actions = await decide(ctx, deps, { channel, bot, config, language, inbound, stored });
+
+    // 3. Commit the effects with the processed mark: replies exist once.
+    const committed = await effects.submit({
+      inboxId: row.id,
+      apply: {
+        channel,
+        conversation,
+        contactId: contact.id,
+        updateId: row.update_id,
+        inbound,
+        actions,
+        config,
+        // Counters move under the exactly-once guard of the mark: a retried update counts once.
+        ...(inbound.kind === 'message' && !inbound.edited ? { summary: stored.summary } : {}),
+      },
     });
-    if (outcome.done && status === 'blocked') {
-      ctx.analytics.track({
-        ...eventScope(channel),
-        contactId: outcome.contactId,
-        type: 'contact_blocked',
-        data: { via: 'my_chat_member' },
-      });
-    }
-    return;
+    if (!committed.done) return;
+    trackInbound(ctx, {
+      channel,
+      contactId: contact.id,
+      isNewContact: stored.isNewContact,
+      inbound,
+      actions,
+      escalations: committed.escalations,
+    });
+    await afterUpdateProcessed(ctx, {
+      workspaceId: channel.workspaceId,
+      conversationId: conversation.id,
+      messages: [stored.message, ...committed.messages],
+      escalations: committed.escalations,
+    });
   }
 
-  // 1. Store: contact, conversation and the message. Each statement is idempotent on its own
-  // (upserts, insert-or-ignore), so no transaction is needed: a retry finds what is there.
-  const stored = await storeInbound(ctx.db, channel, row, inbound);
-  const { contact, conversation } = stored;
+  async function round(): Promise<void> {
+    const free = concurrency - tasks.size;
+    if (free <= 0) return;
+    const rows = await claim(free);
+    const chats = new Map<string, ClaimedRow[]>();
+    for (const row of rows) {
+      const key = `${row.channel_id}:${row.chat_key}`;
+      const list = chats.get(key) ?? [];
+      list.push(row);
+      chats.set(key, list);
+    }
+    for (const [key, chatRows] of chats) {
+      const first = chatRows[0];
+      // A lease of ours that lapsed during a stall and was just re-taken: the chat is still in flight here.
+      if (!first || tasks.has(key)) continue;
+      const task = { claimedAt: Date.now(), lost: false, done: Promise.resolve() };
+      task.done = runChat(first.channel_id, first.chat_key, chatRows, task)
+        .catch((error: unknown) => {
+          // Its lease lapses and the chat is taken again: nothing is lost.
+          ctx.logger.error(
+            { err: error, channelId: first.channel_id, chatKey: first.chat_key },
+            'chat processing failed',
+          );
+        })
+        .finally(() => {
+          tasks.delete(key);
+          waker.wake();
+        });
+      tasks.set(key, task);
+    }
+  }
 
-  // 2. Decide the answer, outside any transaction (a responder may take seconds).
-  const bot = await deps.loadBot(channel.botId);
-  const config = readResponderConfig(bot.config);
-  const language = languageOf(config, contact);
-  let actions: ResponderAction[] = [];
+  async function loop() {
+    if (ctx.ports.kind === 'memory') {
+      // One instance: every lease in the table is from a process that is gone.
+      await ctx.db.delete(chatLeases);
+    }
+    while (!stopped) {
+      try {
+        await round();
+      } catch (error) {
+        ctx.logger.error({ err: error }, 'processor round failed; retrying');
+        await waker.sleep(POLL_MS);
+        continue;
+      }
+      await waker.sleep(POLL_MS);
+    }
+  }
+
+  const heartbeats = setInterval(
+    () => {
+      heartbeat().catch((error: unknown) => ctx.logger.warn({ err: error }, 'lease heartbeat failed'));
+    },
+    Math.max(100, Math.floor(leaseMs / 5)),
+  );
+  heartbeats.unref();
+  const unsubscribe = onWake(ctx, 'process', () => waker.wake());
+  const running = loop();
+
+  return {
+    async stop() {
+      stopped = true;
+      waker.wake();
+      clearInterval(heartbeats);
+      await (await unsubscribe)();
+      await running.catch(() => undefined);
+      await Promise.all([...tasks.values()].map((task) => task.done));
+      await store.drain();
+      await effects.drain();
+      await releases.drain();
+      // Whatever this loop still holds goes back at once, for the next process to take.
+      await ctx.db.delete(chatLeases).where(eq(chatLeases.holder, holder));
+    },
+  };
+}
+
+// ─── Deciding the answer ─────────────────────────────────────────────────────
+
+async function decide(
+  ctx: AppContext,
+  deps: ProcessorDeps,
+  input: {
+    channel: Channel;
+    bot: { status: 'active' | 'paused'; config: unknown };
+    config: ResponderConfig;
+    language: string;
+    inbound: Inbound & { kind: 'message' | 'callback' };
+    stored: Stored;
+  },
+): Promise<ResponderAction[]> {
+  const { channel, bot, config, language, inbound, stored } = input;
+  const { contact, conversation } = stored;
+  if (inbound.kind === 'message' && inbound.edited) return [];
   const botSpeaks =
     bot.status === 'active' && conversation.mode !== 'waiting' && conversation.mode !== 'human';
-  const responderInbound = toResponderInbound(inbound);
-  if (inbound.kind === 'message' && inbound.edited) {
-    actions = [];
-  } else if (!botSpeaks) {
-    actions = inbound.kind === 'callback' ? [{ type: 'answer_callback' }] : [];
-  } else if (
+  if (!botSpeaks) return inbound.kind === 'callback' ? [{ type: 'answer_callback' }] : [];
+  if (
     inbound.kind === 'message' &&
     !(await withinThrottle(ctx, config, conversation.id, inbound.message.date))
   ) {
-    actions = (await firstThrottledNotice(ctx, conversation.id))
+    return (await firstThrottledNotice(ctx, conversation.id))
       ? [{ type: 'reply', text: textOf(config, 'throttled', language) }]
       : [];
-  } else if (responderInbound) {
-    actions = await deps.responder({
-      scope: {
-        workspaceId: channel.workspaceId,
-        botId: channel.botId,
-        channelId: channel.id,
-        contactId: contact.id,
-        conversationId: conversation.id,
-      },
-      config,
-      rawConfig: bot.config,
-      downloadFile: (fileId) => deps.downloadFile(channel, fileId),
-      language,
-      inbound: responderInbound,
-      isFirstContact: stored.isNewContact,
-      hasReferrer: contact.referrer !== null,
-      loadMemory: async () => {
-        const memory = await ctx.db
-          .select({ direction: messages.direction, text: messages.text })
-          .from(messages)
-          .where(eq(messages.conversationId, conversation.id))
-          .orderBy(desc(messages.createdAt))
-          .limit(config.memoryWindow);
-        return memory.reverse();
-      },
-    });
   }
-
-  // 3. Commit the effects and mark the update done in one transaction: replies exist once.
-  const escalations: ProcessedEscalation[] = [];
-  const queued = await ctx.db.transaction(async (tx) => {
-    escalations.length = 0; // a retried transaction starts over
-    if (!(await markProcessed(tx, row.id))) return -1;
-    // Counters move here, under the exactly-once guard of markProcessed: a retried update
-    // counts once.
-    if (inbound.kind === 'message' && !inbound.edited) {
-      await countMessage(tx, contact.id, conversation.id, stored.summary);
-    }
-    return applyActions(tx, {
-      channel,
-      conversation,
+  const responderInbound = toResponderInbound(inbound);
+  if (!responderInbound) return [];
+  return deps.responder({
+    scope: {
+      workspaceId: channel.workspaceId,
+      botId: channel.botId,
+      channelId: channel.id,
       contactId: contact.id,
-      inboxId: row.id,
-      updateId: row.updateId,
-      inbound,
-      actions,
-      config,
-      escalations,
-    });
-  });
-  if (queued < 0) return;
-  trackInbound(ctx, {
-    channel,
-    contactId: contact.id,
-    isNewContact: stored.isNewContact,
-    inbound,
-    actions,
-    escalations,
-  });
-  if (queued > 0) await deps.onOutbox(channel.id, conversation.chatId);
-  await afterUpdateProcessed(ctx, {
-    workspaceId: channel.workspaceId,
-    conversationId: conversation.id,
-    updateId: row.updateId,
-    inboxId: row.id,
-    escalations,
+      conversationId: conversation.id,
+    },
+    config,
+    rawConfig: bot.config,
+    downloadFile: (fileId) => deps.downloadFile(channel, fileId),
+    language,
+    inbound: responderInbound,
+    isFirstContact: stored.isNewContact,
+    hasReferrer: contact.referrer !== null,
+    loadMemory: async () => {
+      const memory = await ctx.db
+        .select({ direction: messages.direction, text: messages.text })
+        .from(messages)
+        .where(eq(messages.conversationId, conversation.id))
+        .orderBy(desc(messages.createdAt))
+        .limit(config.memoryWindow);
+      return memory.reverse();
+    },
   });
 }
 
@@ -298,7 +434,7 @@ function trackInbound(
   const { inbound } = options;
   if (options.isNewContact) ctx.analytics.track({ ...scope, type: 'contact_new' });
   if (inbound.kind === 'callback') {
-    ctx.analytics.track({ ...scope, type: 'button_click', data: { data: inbound.data.slice(0, 64) } });
+    ctx.analytics.track({ ...scope, type: 'button_click', data: { data: truncateText(inbound.data, 64) } });
   } else {
     const described = describeMessage(inbound.message);
     const command = /^\/([a-z_]+)/i.exec(described.text ?? '')?.[1];
@@ -348,13 +484,31 @@ function languageOf(
   return config.language;
 }
 
-type Channel = typeof channels.$inferSelect;
+// ─── Storing the customer's side ─────────────────────────────────────────────
 
-async function upsertContact(tx: DbOrTx, channel: Channel, from: TelegramUser) {
+interface StoreItem {
+  channel: Channel;
+  updateId: number;
+  inbound: Inbound & { kind: 'message' | 'callback' };
+}
+
+interface Stored {
+  contact: Contact;
+  /** The contact's first update ever (true for one update only, even within a batch). */
+  isNewContact: boolean;
+  conversation: Conversation;
+  /** The customer's message as stored. */
+  message: MessageRow;
+  /** The conversation list's preview of it. */
+  summary: string;
+}
+
+/** Upserts contacts (one row per channel and user, the last seen values winning). */
+async function upsertContacts(db: DbOrTx, entries: Array<{ channel: Channel; from: TelegramUser }>) {
   const now = new Date();
-  const [contact] = await tx
-    .insert(contacts)
-    .values({
+  const values = new Map<string, typeof contacts.$inferInsert>();
+  for (const { channel, from } of entries) {
+    values.set(`${channel.id}:${from.id}`, {
       workspaceId: channel.workspaceId,
       channelId: channel.id,
       externalId: String(from.id),
@@ -364,7 +518,11 @@ async function upsertContact(tx: DbOrTx, channel: Channel, from: TelegramUser) {
       languageCode: from.language_code ?? null,
       firstSeenAt: now,
       lastSeenAt: now,
-    })
+    });
+  }
+  const rows = await db
+    .insert(contacts)
+    .values([...values.values()])
     .onConflictDoUpdate({
       target: [contacts.channelId, contacts.externalId],
       set: {
@@ -377,99 +535,258 @@ async function upsertContact(tx: DbOrTx, channel: Channel, from: TelegramUser) {
     })
     // xmax = 0 only on a freshly inserted row: tells a new contact from a returning one.
     .returning({ ...getTableColumns(contacts), isNew: sql<boolean>`(xmax = 0)` });
-  if (!contact) throw new Error('contact upsert returned nothing');
-  const { isNew, ...row } = contact;
-  return { row, isNew };
+  const byKey = new Map(
+    rows.map(({ isNew, ...row }) => [`${row.channelId}:${row.externalId}`, { row, isNew }]),
+  );
+  return entries.map(({ channel, from }) => {
+    const found = byKey.get(`${channel.id}:${from.id}`);
+    if (!found) throw new Error('contact upsert returned nothing');
+    return found;
+  });
 }
 
-async function storeInbound(
-  tx: DbOrTx,
-  channel: Channel,
-  row: InboxRow,
-  inbound: Inbound & { kind: 'message' | 'callback' },
-) {
-  const { row: contact, isNew } = await upsertContact(tx, channel, inbound.from);
-  const [conversation] = await tx
+/**
+ * The store step of a batch: contacts, conversations and the customers' messages in three
+ * multi-row statements. Each is idempotent, so no transaction is needed: a retry finds what
+ * is there (a message stored before is returned as it is).
+ */
+async function storeInbound(db: DbOrTx, items: StoreItem[]): Promise<Stored[]> {
+  const found = await upsertContacts(
+    db,
+    items.map((item) => ({ channel: item.channel, from: item.inbound.from })),
+  );
+  const seen = new Set<string>();
+  const contactsOf = found.map((entry) => {
+    const first = !seen.has(entry.row.id);
+    seen.add(entry.row.id);
+    return { contact: entry.row, isNew: entry.isNew && first };
+  });
+  const conversationValues = new Map<string, typeof conversations.$inferInsert>();
+  items.forEach((item, index) => {
+    conversationValues.set(`${item.channel.id}:${item.inbound.chatId}`, {
+      workspaceId: item.channel.workspaceId,
+      botId: item.channel.botId,
+      channelId: item.channel.id,
+      contactId: contactsOf[index]?.contact.id ?? '',
+      chatId: item.inbound.chatId,
+    });
+  });
+  const conversationRows = await db
     .insert(conversations)
-    .values({
-      workspaceId: channel.workspaceId,
-      botId: channel.botId,
-      channelId: channel.id,
-      contactId: contact.id,
-      chatId: inbound.chatId,
-    })
+    .values([...conversationValues.values()])
     .onConflictDoUpdate({
       target: [conversations.channelId, conversations.chatId],
       set: { updatedAt: new Date() },
     })
     .returning();
-  if (!conversation) throw new Error('conversation upsert returned nothing');
-  const described =
-    inbound.kind === 'message'
-      ? describeMessage(inbound.message)
-      : { type: 'callback', text: inbound.data, payload: { callbackQueryId: inbound.id } };
-  const payload =
-    inbound.kind === 'message' && inbound.edited ? { ...described.payload, edited: true } : described.payload;
-  await tx
+  const conversationOf = new Map(conversationRows.map((row) => [`${row.channelId}:${row.chatId}`, row]));
+
+  const described = items.map((item) => {
+    const { inbound } = item;
+    const description =
+      inbound.kind === 'message'
+        ? describeMessage(inbound.message)
+        : { type: 'callback', text: inbound.data, payload: { callbackQueryId: inbound.id } };
+    const conversation = conversationOf.get(`${item.channel.id}:${inbound.chatId}`);
+    if (!conversation) throw new Error('conversation upsert returned nothing');
+    return { item, description, conversation };
+  });
+  const messageRows = await db
     .insert(messages)
-    .values({
-      workspaceId: channel.workspaceId,
-      conversationId: conversation.id,
-      direction: 'in',
-      type: described.type,
-      text: described.text,
-      payload,
-      sender: 'customer',
-      externalId: inbound.kind === 'message' ? String(inbound.message.message_id) : null,
-      sourceUpdateId: row.updateId,
-      status: 'received',
-    })
-    .onConflictDoNothing({
+    .values(
+      described.map(({ item, description, conversation }) => ({
+        workspaceId: item.channel.workspaceId,
+        conversationId: conversation.id,
+        direction: 'in' as const,
+        type: description.type,
+        text: description.text,
+        payload:
+          item.inbound.kind === 'message' && item.inbound.edited
+            ? { ...description.payload, edited: true }
+            : description.payload,
+        sender: 'customer' as const,
+        externalId: item.inbound.kind === 'message' ? String(item.inbound.message.message_id) : null,
+        sourceUpdateId: item.updateId,
+        status: 'received' as const,
+      })),
+    )
+    .onConflictDoUpdate({
       target: [messages.conversationId, messages.sourceUpdateId],
-      where: sql`direction = 'in' and source_update_id is not null`,
+      targetWhere: sql`direction = 'in' and source_update_id is not null`,
+      // A no-op update, so that a message stored by an earlier attempt is returned too.
+      set: { status: sql`${messages.status}` },
+    })
+    .returning();
+  const messageOf = new Map(messageRows.map((row) => [`${row.conversationId}:${row.sourceUpdateId}`, row]));
+
+  return described.map(({ item, description, conversation }, index) => {
+    const message = messageOf.get(`${conversation.id}:${item.updateId}`);
+    const contact = contactsOf[index];
+    if (!message || !contact) throw new Error('message insert returned nothing');
+    return {
+      contact: contact.contact,
+      isNewContact: contact.isNew,
+      conversation,
+      message,
+      summary: description.text ? truncateText(description.text, 200) : `[${description.type}]`,
+    };
+  });
+}
+
+/** A membership change ("kicked" is how a private chat reports that the user blocked the bot). */
+async function applyMembership(
+  ctx: AppContext,
+  channel: Channel,
+  inboxId: number,
+  inbound: Inbound & { kind: 'membership' },
+) {
+  const status = inbound.status === 'kicked' ? 'blocked' : 'active';
+  const outcome = await ctx.db.transaction(async (tx) => {
+    const [contact] = await upsertContacts(tx, [{ channel, from: inbound.from }]);
+    if (!contact) throw new Error('contact upsert returned nothing');
+    await tx.update(contacts).set({ status }).where(eq(contacts.id, contact.row.id));
+    const done = await tx
+      .update(inboxUpdates)
+      .set({ processedAt: new Date(), error: null })
+      .where(and(eq(inboxUpdates.id, inboxId), isNull(inboxUpdates.processedAt)))
+      .returning({ id: inboxUpdates.id });
+    return { contactId: contact.row.id, done: done.length > 0 };
+  });
+  if (outcome.done && status === 'blocked') {
+    ctx.analytics.track({
+      ...eventScope(channel),
+      contactId: outcome.contactId,
+      type: 'contact_blocked',
+      data: { via: 'my_chat_member' },
     });
-  return {
-    contact,
-    conversation,
-    isNewContact: isNew,
-    summary: described.text?.slice(0, 200) ?? `[${described.type}]`,
+  }
+}
+
+// ─── Committing the effects ──────────────────────────────────────────────────
+
+interface EffectItem {
+  inboxId: number;
+  /** What the update changes; absent for updates that are only marked processed. */
+  apply?: {
+    channel: Channel;
+    conversation: Conversation;
+    contactId: string;
+    updateId: number;
+    inbound: Inbound & { kind: 'message' | 'callback' };
+    actions: ResponderAction[];
+    config: ResponderConfig;
+    /** Set when the update counts as a customer message (the conversation's preview). */
+    summary?: string;
   };
 }
 
-async function countMessage(tx: DbOrTx, contactId: string, conversationId: string, summary: string) {
-  await tx
-    .update(contacts)
-    .set({ messageCount: sql`${contacts.messageCount} + 1` })
-    .where(eq(contacts.id, contactId));
-  await tx
-    .update(conversations)
-    .set({
-      messageCount: sql`${conversations.messageCount} + 1`,
-      lastMessageAt: new Date(),
-      lastMessageText: summary,
-    })
-    .where(eq(conversations.id, conversationId));
+interface EffectResult {
+  /** False when the update was processed before (by an earlier attempt): nothing was written. */
+  done: boolean;
+  escalations: ProcessedEscalation[];
+  /** The replies' messages rows, as written. */
+  messages: MessageRow[];
 }
 
-type Conversation = typeof conversations.$inferSelect;
+/**
+ * The effects of a batch of updates in one transaction: the processed marks (only rows not
+ * marked yet go on), the counters, the rare actions (language, referrer, escalation,
+ * annotations) and every reply, in a few multi-row statements.
+ */
+async function commitEffects(ctx: AppContext, items: EffectItem[]): Promise<EffectResult[]> {
+  const outcome = await ctx.db.transaction(async (tx) => {
+    const marked = await tx
+      .update(inboxUpdates)
+      .set({ processedAt: new Date(), error: null })
+      .where(
+        and(
+          inArray(
+            inboxUpdates.id,
+            items.map((item) => item.inboxId),
+          ),
+          isNull(inboxUpdates.processedAt),
+        ),
+      )
+      .returning({ id: inboxUpdates.id });
+    const done = new Set(marked.map((row) => row.id));
+    const applied = items.flatMap((item) =>
+      item.apply && done.has(item.inboxId) ? [{ ...item.apply, inboxId: item.inboxId }] : [],
+    );
+    await countMessages(tx, applied);
+    const escalations = new Map<number, ProcessedEscalation[]>();
+    const requests: OutgoingRequest[] = [];
+    for (const item of applied) {
+      const applied = await applyActions(tx, item);
+      escalations.set(item.inboxId, applied.escalations);
+      if (applied.outgoing.length === 0) continue;
+      requests.push({
+        channel: item.channel,
+        conversationId: item.conversation.id,
+        chatId: item.conversation.chatId,
+        idempotencyPrefix: `u${item.inboxId}`,
+        sender: 'bot',
+        items: applied.outgoing,
+      });
+    }
+    const written = await writeOutgoing(tx, requests);
+    return { done, escalations, written };
+  });
+  if (outcome.written.added > 0) wakeWorkers(ctx, 'send');
+  return items.map((item) => ({
+    done: outcome.done.has(item.inboxId),
+    escalations: outcome.escalations.get(item.inboxId) ?? [],
+    messages: outcome.written.messages.filter((row) => {
+      const key = row.payload.idempotencyKey;
+      return typeof key === 'string' && key.startsWith(`u${item.inboxId}:`);
+    }),
+  }));
+}
 
+/** Message counters of contacts and conversations, one statement each for the whole batch. */
+async function countMessages(
+  tx: DbOrTx,
+  items: Array<{ contactId: string; conversation: Conversation; summary?: string }>,
+) {
+  const counted = items.filter((item) => item.summary !== undefined);
+  if (counted.length === 0) return;
+  const perContact = new Map<string, number>();
+  const perConversation = new Map<string, { n: number; summary: string }>();
+  for (const item of counted) {
+    perContact.set(item.contactId, (perContact.get(item.contactId) ?? 0) + 1);
+    const previous = perConversation.get(item.conversation.id);
+    // The batch's last message of a conversation is its preview.
+    perConversation.set(item.conversation.id, { n: (previous?.n ?? 0) + 1, summary: item.summary ?? '' });
+  }
+  const valuesOf = (rows: SQL[]) => sql.join(rows, sql`, `);
+  await tx.execute(sql`
+    update ${contacts} set message_count = ${contacts.messageCount} + v.n
+    from (values ${valuesOf([...perContact].map(([id, n]) => sql`(${id}::uuid, ${n}::int)`))}) as v(id, n)
+    where ${contacts.id} = v.id`);
+  await tx.execute(sql`
+    update ${conversations}
+    set message_count = ${conversations.messageCount} + v.n, last_message_at = now(), last_message_text = v.summary
+    from (values ${valuesOf(
+      [...perConversation].map(([id, { n, summary }]) => sql`(${id}::uuid, ${n}::int, ${summary}::text)`),
+    )}) as v(id, n, summary)
+    where ${conversations.id} = v.id`);
+}
+
+/** The responder's actions of one update: the rare ones written here, the replies returned. */
 async function applyActions(
   tx: DbOrTx,
   options: {
     channel: Channel;
     conversation: Conversation;
     contactId: string;
-    inboxId: number;
     updateId: number;
     inbound: Inbound & { kind: 'message' | 'callback' };
     actions: ResponderAction[];
     config: ResponderConfig;
-    /** Filled with the escalations raised, for the events after commit. */
-    escalations: ProcessedEscalation[];
   },
-): Promise<number> {
+): Promise<{ outgoing: OutgoingMessage[]; escalations: ProcessedEscalation[] }> {
   const { channel, conversation, inbound } = options;
   const outgoing: OutgoingMessage[] = [];
+  const escalations: ProcessedEscalation[] = [];
   for (const action of options.actions) {
     switch (action.type) {
       case 'reply':
@@ -544,7 +861,7 @@ async function applyActions(
             .set({ mode: 'waiting' })
             .where(eq(conversations.id, conversation.id));
         }
-        options.escalations.push({
+        escalations.push({
           id: opened.escalation.id,
           created: opened.created,
           transferred: transfer && conversation.mode !== 'waiting',
@@ -553,14 +870,7 @@ async function applyActions(
       }
     }
   }
-  return queueOutgoing(tx, {
-    channel,
-    conversationId: conversation.id,
-    chatId: conversation.chatId,
-    idempotencyPrefix: `u${options.inboxId}`,
-    sender: 'bot',
-    items: outgoing,
-  });
+  return { outgoing, escalations };
 }
 
 // ─── Per-user throttling ─────────────────────────────────────────────────────
@@ -570,7 +880,7 @@ const throttleState = z.object({ tokens: z.number(), at: z.number(), notified: z
 /**
  * Token bucket per conversation, measured on the customer's own message timestamps rather
  * than on processing time, so a backlog drained after a restart is not mistaken for a flood.
- * Safe without atomics: the caller holds the chat's lock.
+ * Safe without atomics: the caller holds the chat's lease.
  */
 async function withinThrottle(
   ctx: AppContext,

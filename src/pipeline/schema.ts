@@ -6,6 +6,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   uniqueIndex,
   uuid,
@@ -41,7 +42,29 @@ export const inboxUpdates = pgTable(
     index('inbox_updates_pending_idx')
       .on(t.channelId, t.chatKey, t.updateId)
       .where(sql`processed_at is null`),
+    // The processor's scan for the oldest pending updates across all chats.
+    index('inbox_updates_pending_fifo_idx').on(t.id).where(sql`processed_at is null`),
   ],
+);
+
+/**
+ * Which processor holds a chat: a chat is processed by one worker at a time, on one instance
+ * or several. A lease whose holder died expires after a few seconds and is taken over; live
+ * holders push their leases' expiry out while they work. Held by the chat key of
+ * `inbox_updates`.
+ */
+export const chatLeases = pgTable(
+  'chat_leases',
+  {
+    channelId: uuid('channel_id')
+      .notNull()
+      .references(() => channels.id, { onDelete: 'cascade' }),
+    chatKey: text('chat_key').notNull(),
+    /** The processor loop (one per instance) that holds it; `backoff` after a failure. */
+    holder: text('holder').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.chatKey] }), index('chat_leases_holder_idx').on(t.holder)],
 );
 
 export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'unknown';
@@ -72,6 +95,13 @@ export const outbox = pgTable(
     status: text('status').$type<OutboxStatus>().notNull().default('queued'),
     attempts: integer('attempts').notNull().default(0),
     notBefore: ts('not_before').notNull().defaultNow(),
+    /**
+     * The lease of the sender instance holding the row, renewed while it holds it. `queued`:
+     * picked for pacing, other instances leave it alone until the lease runs out (a sender that
+     * died lets go that way). `sending`: the call may be in flight; a row still `sending` after
+     * its lease was left by a sender that died mid-call → `unknown`, never sent twice.
+     */
+    leaseUntil: ts('lease_until'),
     externalId: text('external_id'),
     error: text('error'),
     createdAt: ts('created_at').notNull().defaultNow(),
@@ -80,5 +110,7 @@ export const outbox = pgTable(
   (t) => [
     uniqueIndex('outbox_idempotency_key').on(t.channelId, t.idempotencyKey),
     index('outbox_pending_idx').on(t.channelId, t.chatId, t.id).where(sql`status in ('queued','sending')`),
+    // The sender's scan for the oldest queued rows across all chats.
+    index('outbox_queued_fifo_idx').on(t.id).where(sql`status = 'queued'`),
   ],
 );

@@ -78,8 +78,18 @@ const responderConfigSchema = z.object({
 
 export type ResponderConfig = z.infer<typeof responderConfigSchema>;
 
+/** Parsed configs by the stored config object: a published config is read once, not per update. */
+const parsedConfigs = new WeakMap<object, ResponderConfig>();
+
+/** The responder's view of a stored bot config (treat it as read-only: it is shared). */
 export function readResponderConfig(config: unknown): ResponderConfig {
-  return responderConfigSchema.parse(typeof config === 'object' && config !== null ? config : {});
+  if (typeof config !== 'object' || config === null) return responderConfigSchema.parse({});
+  let parsed = parsedConfigs.get(config);
+  if (!parsed) {
+    parsed = responderConfigSchema.parse(config);
+    parsedConfigs.set(config, parsed);
+  }
+  return parsed;
 }
 
 const BUILT_IN: Record<string, Record<string, string>> = {

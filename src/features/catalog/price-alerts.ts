@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, inArray, lt, or, type SQL, sql } from 'drizzle-
 import { z } from 'zod';
 import type { AppContext, RequestContext } from '../../context.ts';
 import { queueOutgoing } from '../../pipeline/outgoing.ts';
-import { enqueueSend } from '../../pipeline/sender.ts';
+import { wakeWorkers } from '../../pipeline/wake.ts';
 import type { DbOrTx } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
@@ -319,7 +319,7 @@ async function fireAlert(ctx: AppContext, alertId: string): Promise<boolean> {
     return { alert, channelId: row.channel.id, chatId: row.conversation.chatId, botId: row.channel.botId };
   });
   if (!done) return false;
-  await enqueueSend(ctx, done.channelId, done.chatId);
+  wakeWorkers(ctx, 'send');
   ctx.analytics.track({
     workspaceId: done.alert.workspaceId,
     type: 'price_alert_fired',

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext, RequestContext } from '../../context.ts';
 import { queueOutgoing } from '../../pipeline/outgoing.ts';
 import { outbox } from '../../pipeline/schema.ts';
-import { enqueueSend } from '../../pipeline/sender.ts';
+import { wakeWorkers } from '../../pipeline/wake.ts';
 import { uuidv7 } from '../../platform/db/columns.ts';
 import type { DbOrTx } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -173,7 +173,7 @@ export async function sendMessageToContact(
     });
     return { channelId: row.channel.id, chatId: conversation.chatId, messages: written };
   });
-  await enqueueSend(ctx, sent.channelId, sent.chatId);
+  wakeWorkers(ctx, 'send');
   const [first] = sent.messages;
   if (!first) throw new AppError('INTERNAL', { message: 'No message was queued' });
   return first;
@@ -419,7 +419,7 @@ export async function runBroadcast(ctx: AppContext, broadcastId: string): Promis
       return { chats, lastId: rows.at(-1)?.id };
     });
     if (!page) return;
-    for (const chatId of page.chats) await enqueueSend(ctx, channel.id, chatId);
+    wakeWorkers(ctx, 'send');
     if (!page.lastId || page.chats.length < BROADCAST_PAGE) break;
     lastContactId = page.lastId;
   }

@@ -1,7 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { outbox } from '../../pipeline/schema.ts';
-import { enqueueSend } from '../../pipeline/sender.ts';
+import { wakeWorkers } from '../../pipeline/wake.ts';
 import { channels } from '../channels/schema.ts';
 import { contacts } from '../conversations/schema.ts';
 import { users } from '../identity/schema.ts';
@@ -112,5 +112,5 @@ async function sendToTeamChat(
     })
     .onConflictDoNothing({ target: [outbox.channelId, outbox.idempotencyKey] })
     .returning({ id: outbox.id });
-  if (added.length > 0) await enqueueSend(ctx, channel.id, options.chatId);
+  if (added.length > 0) wakeWorkers(ctx, 'send');
 }

@@ -1,6 +1,7 @@
 import type { AppContext } from '../../context.ts';
+import type { messages } from '../conversations/schema.ts';
 import { afterEscalationOpened } from '../escalations/service.ts';
-import { publishMessages } from '../realtime/publish.ts';
+import { publishMessageRows } from '../realtime/publish.ts';
 
 /** An escalation the processor raised (or found open) for an update. */
 export interface ProcessedEscalation {
@@ -21,18 +22,13 @@ export async function afterUpdateProcessed(
   options: {
     workspaceId: string;
     conversationId: string;
-    updateId: number;
-    inboxId: number;
+    /** The customer's message and the replies, as written. */
+    messages: Array<typeof messages.$inferSelect>;
     escalations: ProcessedEscalation[];
   },
 ): Promise<void> {
   try {
-    await publishMessages(ctx, {
-      workspaceId: options.workspaceId,
-      conversationId: options.conversationId,
-      inboundUpdateId: options.updateId,
-      idempotencyPrefix: `u${options.inboxId}`,
-    });
+    await publishMessageRows(ctx, options.workspaceId, options.messages);
     for (const escalation of options.escalations) {
       if (escalation.transferred) {
         await ctx.events.publish({

@@ -1,13 +1,13 @@
 import { and, asc, eq, inArray, like, sql } from 'drizzle-orm';
 import type { AppContext, RequestContext } from '../../context.ts';
 import { type OutgoingMessage, queueOutgoing } from '../../pipeline/outgoing.ts';
-import { enqueueSend } from '../../pipeline/sender.ts';
 import {
   customerLanguage,
   type ResponderConfig,
   readResponderConfig,
   textOf,
 } from '../../pipeline/simple-responder.ts';
+import { wakeWorkers } from '../../pipeline/wake.ts';
 import { uuidv7 } from '../../platform/db/columns.ts';
 import type { DbOrTx } from '../../platform/db/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
@@ -106,7 +106,7 @@ interface Effects {
 /** After commit: send what was queued, and tell the panel. */
 async function applyEffects(ctx: AppContext, effects: Effects) {
   if (effects.idempotencyPrefix) {
-    await enqueueSend(ctx, effects.channelId, effects.chatId);
+    wakeWorkers(ctx, 'send');
     await publishMessages(ctx, {
       workspaceId: effects.workspaceId,
       conversationId: effects.conversationId,

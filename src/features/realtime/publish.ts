@@ -48,15 +48,20 @@ export async function publishMessages(
       const key = row.payload.idempotencyKey;
       return prefix !== undefined && typeof key === 'string' && key.startsWith(prefix);
     });
-    for (const row of rows) {
-      await ctx.events.publish({
-        workspaceId: options.workspaceId,
-        type: 'message.created',
-        data: messageEventData(row),
-      });
-    }
+    await publishMessageRows(ctx, options.workspaceId, rows);
   } catch (error) {
     ctx.logger.error({ err: error, conversationId: options.conversationId }, 'message events not published');
+  }
+}
+
+/** Publishes `message.created` for messages the caller has in hand (just written). */
+export async function publishMessageRows(
+  ctx: AppContext,
+  workspaceId: string,
+  rows: MessageRow[],
+): Promise<void> {
+  for (const row of rows) {
+    await ctx.events.publish({ workspaceId, type: 'message.created', data: messageEventData(row) });
   }
 }
 
