@@ -218,7 +218,7 @@ async function visit(page: Page, url: string, text: string, name: string) {
  * polled updates go into the same ingest as webhooks, and the app's own workers answer them.
  */
 function ingestPolled(app: TestApp): TelegramUpdatesHandler {
-  const ingest = createIngest(app.ctx, { onStored: async () => wakeWorkers(app.ctx, 'process') });
+  const ingest = createIngest(app.ctx, { onStored: () => wakeWorkers(app.ctx, 'process') });
   return (channel, updates) =>
     ingest.accept(
       updates.map((update) => {

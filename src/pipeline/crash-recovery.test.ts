@@ -193,7 +193,7 @@ describe.runIf(process.env.SWITCHBOARD_CRASH_TEST === '1')('crash recovery', () 
     await server.ready;
     const healthyAt = Date.now();
     await fake.waitFor(() => acknowledgedCount() === total, 180_000);
-    // Every update now stored; wait until every chat got its replies (or the sweeper settled).
+    // Every update now stored; wait until every chat got its replies (or the sender's sweep settled).
     const replies = () => tokens.reduce((sum, token) => sum + fake.sentMessages(token).length, 0);
     let previous = -1;
     for (let stable = 0; stable < 12; ) {

@@ -51,7 +51,7 @@ export function createDefaultResponder(ctx: AppContext): Responder {
 export async function startPipeline(ctx: AppContext, options: PipelineOptions): Promise<Pipeline> {
   const channels = await createChannelCache(ctx);
   observeQueues(ctx, [BROADCAST_QUEUE, KNOWLEDGE_QUEUE, PRICE_ALERT_QUEUE], () => pipelineBacklog(ctx));
-  const ingest = createIngest(ctx, { onStored: async () => wakeWorkers(ctx, 'process') });
+  const ingest = createIngest(ctx, { onStored: () => wakeWorkers(ctx, 'process') });
   /** Stops of the loops started here, run in reverse order. */
   const stops: Array<() => Promise<void>> = [];
   if (options.work) {

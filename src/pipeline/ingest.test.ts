@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegram } from '../../testkit/src/fake-telegram.ts';
 import { startTestApp, type TestApp } from '../../testkit/src/start-app.ts';
 import { seedTelegramBot } from '../../testkit/src/telegram-bot.ts';
 import { createTestWorkspace, signUp } from '../../testkit/src/users.ts';
 import { channels } from '../features/channels/schema.ts';
-import { createIngest, type InboundUpdate, type StoredUpdate, UnstorableUpdatesError } from './ingest.ts';
+import type { PubSubPort } from '../platform/ports/types.ts';
+import { createIngest, type InboundUpdate, UnstorableUpdatesError } from './ingest.ts';
 import { inboxUpdates } from './schema.ts';
+import { wakeWorkers } from './wake.ts';
 
 let fake: FakeTelegram;
 let app: TestApp;
@@ -149,7 +151,7 @@ describe('POST /hooks/telegram/:channelId with text PostgreSQL cannot store', ()
 describe('createIngest', () => {
   it('fails only the rows the database refuses, never their neighbours in the same group commit', async () => {
     const { channel } = await seedBot();
-    const ingest = createIngest(app.ctx, { onStored: async () => {} });
+    const ingest = createIngest(app.ctx, { onStored: () => {} });
     const missingChannel = randomUUID();
     const update = (updateId: number, channelId = channel.id): InboundUpdate => ({
       channelId,
@@ -183,21 +185,24 @@ describe('createIngest', () => {
     expect(stored.every((row) => JSON.stringify(row.payload).includes('hello \uFFFD'))).toBe(true);
   });
 
-  it('signals stored rows in the background: a hanging signal delays no commit, and rows stored meanwhile go in one next call', async () => {
+  it('wakes the processors in the background: a hanging publish delays no commit, and the wakes asked for meanwhile go out as one', async () => {
     const { channel } = await seedBot();
-    const signalled: StoredUpdate[][] = [];
+    const published: unknown[] = [];
     let release: () => void = () => {};
     const hanging = new Promise<void>((resolve) => {
       release = resolve;
     });
-    // Like an enqueue on a queue whose Redis is down: the first call hangs until released.
-    const ingest = createIngest(app.ctx, {
-      onStored: async (rows) => {
-        signalled.push(rows);
-        if (signalled.length === 1) await hanging;
-        if (signalled.length === 2) throw new Error('queue unreachable');
+    // Like a publish to a Redis that is down: the first one hangs until released, the second fails.
+    const pubsub: PubSubPort = {
+      ...app.ctx.ports.pubsub,
+      async publish(_channel, message) {
+        published.push(message);
+        if (published.length === 1) await hanging;
+        if (published.length === 2) throw new Error('redis unreachable');
       },
-    });
+    };
+    const ctx = { ...app.ctx, ports: { ...app.ctx.ports, pubsub } };
+    const ingest = createIngest(ctx, { onStored: () => wakeWorkers(ctx, 'process') });
     const update = (updateId: number): InboundUpdate => ({
       channelId: channel.id,
       updateId,
@@ -206,22 +211,19 @@ describe('createIngest', () => {
       payload: textUpdate(updateId, updateId, 'hi'),
     });
     await ingest.accept([update(1)]);
-    // Each of these commits while the first signal still hangs.
+    // Each of these commits while the first wake still hangs.
     for (let n = 2; n <= 6; n++) await ingest.accept([update(n)]);
     await Promise.all([ingest.accept([update(7)]), ingest.accept([update(8)])]);
     expect(await storedOf(channel.id)).toHaveLength(8);
-    expect(signalled).toHaveLength(1);
+    expect(published).toHaveLength(1);
 
     release();
-    await waitUntil(() => signalled.length === 2);
-    expect(signalled.map((rows) => rows.length)).toEqual([1, 7]);
-    // The failed second signal is only logged: the next commit is signalled as usual.
+    await waitUntil(() => published.length === 2);
+    // The failed second wake is only logged: the next commit wakes as usual.
     await ingest.accept([update(9)]);
-    await waitUntil(() => signalled.length === 3);
-    expect(signalled[2]?.map((row) => row.chatKey)).toEqual(['9']);
-    const inboxIds = signalled.flat().map((row) => row.inboxId);
-    const rows = await app.ctx.db.select().from(inboxUpdates).where(inArray(inboxUpdates.id, inboxIds));
-    expect(rows).toHaveLength(9);
+    await waitUntil(() => published.length === 3);
+    expect(published).toEqual([{ loop: 'process' }, { loop: 'process' }, { loop: 'process' }]);
+    expect(await storedOf(channel.id)).toHaveLength(9);
   });
 });
 

@@ -56,31 +56,20 @@ interface Waiter {
 const MAX_BATCH_ROWS = 1000;
 
 /**
- * Stored rows waiting for `onStored` while it is slow or failing (Redis down). Beyond it the
- * oldest are dropped from the signal — not from the inbox: the processor finds every pending
- * row in the database (it polls), so memory stays bounded and nothing is lost.
- */
-const MAX_SIGNAL_ROWS = 10_000;
-
-/**
  * Group commit: concurrent webhook requests share one multi-row INSERT … ON CONFLICT DO
  * NOTHING. While one batch is being written, new arrivals gather for the next, so under load
  * a round trip carries hundreds of updates (PGlite here: ~2,000 single-row inserts/s against
  * ~50,000 rows/s in batches), and an idle server still writes a lone update at once.
  *
- * `onStored` (the queue signal) runs after the commit in the background, one call at a time
- * with the rows stored meanwhile coalesced into the next call; its failure is only logged.
- * Awaiting it in the commit loop made every later webhook wait for it: with Redis down the
- * second webhook took 13 s and the third over 40 s, and Telegram holds a bot's updates behind
- * an unanswered webhook.
+ * `onStored` (the processors' wake) is called after each commit that stored new rows and must
+ * not block: awaiting a signal in the commit loop once made every later webhook wait for it —
+ * with Redis down the second webhook took 13 s and the third over 40 s, and Telegram holds a
+ * bot's updates behind an unanswered webhook. The processors poll too, so a lost signal only
+ * delays.
  */
-export function createIngest(
-  ctx: AppContext,
-  options: { onStored: (rows: StoredUpdate[]) => Promise<void> },
-): Ingest {
+export function createIngest(ctx: AppContext, options: { onStored: () => void }): Ingest {
   const pending: Waiter[] = [];
   let flushing: Promise<void> | undefined;
-  const signal = createCoalescedSignal(ctx, options.onStored);
 
   const flush = async (): Promise<void> => {
     while (pending.length > 0) {
@@ -107,7 +96,7 @@ export function createIngest(
       for (const waiter of batch) settle(waiter, written.refused);
       // After the commit and the acknowledgements: a crash before the signal leaves rows the
       // processor polls for.
-      if (written.stored.length > 0) signal.push(written.stored);
+      if (written.stored.length > 0) options.onStored();
     }
   };
 
@@ -258,59 +247,4 @@ function isRefusedContent(error: unknown): boolean {
   // No SQLSTATE: node-postgres reports a lost or closed connection by message only.
   const message = error instanceof Error ? error.message : String(error);
   return !/connect|terminat|timeout|closed|shut ?down|not queryable/i.test(message);
-}
-
-// ─── The post-commit signal ──────────────────────────────────────────────────
-
-/**
- * Calls `onStored` off the commit path: one call in flight at a time; rows stored while it
- * runs gather (up to MAX_SIGNAL_ROWS) and go in the next call. A failure is logged, never
- * retried here — the processor polls the database for pending rows.
- */
-function createCoalescedSignal(ctx: AppContext, onStored: (rows: StoredUpdate[]) => Promise<void>) {
-  let waiting: StoredUpdate[] = [];
-  let running = false;
-  let dropped = 0;
-
-  const run = async () => {
-    running = true;
-    try {
-      while (waiting.length > 0) {
-        const rows = waiting;
-        waiting = [];
-        try {
-          await onStored(rows);
-        } catch (error) {
-          ctx.logger.error(
-            { err: error, rows: rows.length },
-            'signalling stored updates failed; the processor will find them when it polls',
-          );
-        }
-      }
-      if (dropped > 0) {
-        ctx.logger.info({ dropped }, 'the stored-updates signal caught up');
-        dropped = 0;
-      }
-    } finally {
-      running = false;
-    }
-  };
-
-  return {
-    push(rows: StoredUpdate[]) {
-      waiting.push(...rows);
-      const excess = waiting.length - MAX_SIGNAL_ROWS;
-      if (excess > 0) {
-        waiting.splice(0, excess);
-        if (dropped === 0) {
-          ctx.logger.warn(
-            { limit: MAX_SIGNAL_ROWS },
-            'the stored-updates signal is backed up (queue down?); the processor will find the rest when it polls',
-          );
-        }
-        dropped += excess;
-      }
-      if (!running) void run();
-    },
-  };
 }

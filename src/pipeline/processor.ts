@@ -8,18 +8,17 @@ import {
   type TelegramUser,
 } from '../channels/telegram/normalize.ts';
 import type { AppContext } from '../context.ts';
-import type { channels } from '../features/channels/schema.ts';
 import { contacts, conversations, messages } from '../features/conversations/schema.ts';
 import { openEscalation } from '../features/escalations/service.ts';
 import { afterUpdateProcessed, type ProcessedEscalation } from '../features/handoff/pipeline-events.ts';
 import type { DbOrTx } from '../platform/db/index.ts';
 import { selectRows } from '../platform/db/rows.ts';
 import { truncateText } from '../platform/text.ts';
-import type { ChannelCache } from './channel-cache.ts';
+import type { Channel, ChannelCache } from './channel-cache.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { pipelineMetrics } from './metrics.ts';
 import { type OutgoingMessage, type OutgoingRequest, writeOutgoing } from './outgoing.ts';
-import { chatLeases, inboxUpdates } from './schema.ts';
+import { chatLeases, inboxUpdates, msFromNow } from './schema.ts';
 import {
   type Responder,
   type ResponderAction,
@@ -48,7 +47,7 @@ export interface ProcessorOptions {
 
 /** Updates that failed this often are set aside (kept with their error) so the chat goes on. */
 const MAX_ATTEMPTS = 5;
-/** Oldest pending updates looked at per claim: the chats they belong to are the candidates. */
+/** Oldest pending updates of unleased chats looked at per claim: their chats are the candidates. */
 const SCAN = 2000;
 /** Pending updates of one chat taken per claim (the rest wait for its next claim). */
 const PER_CHAT = 20;
@@ -57,7 +56,15 @@ const POLL_MS = 1000;
 /** The holder of leases put aside after a failure: nobody takes the chat until they expire. */
 const BACKOFF_HOLDER = 'backoff';
 
-type Channel = typeof channels.$inferSelect;
+/** A chat in flight on this instance, under its lease. */
+interface ChatTask {
+  channelId: string;
+  chatKey: string;
+  claimedAt: number;
+  /** The heartbeat found the lease taken: the chat stops after its current update. */
+  lost: boolean;
+  done: Promise<void>;
+}
 type Conversation = typeof conversations.$inferSelect;
 type MessageRow = typeof messages.$inferSelect;
 type Contact = typeof contacts.$inferSelect;
@@ -93,10 +100,15 @@ export function startProcessor(ctx: AppContext, deps: ProcessorDeps, options: Pr
   const waker = createWaker();
   const { processSeconds } = pipelineMetrics(ctx);
   /** Chats in flight here, by `channelId:chatKey`. */
-  const tasks = new Map<string, { claimedAt: number; lost: boolean; done: Promise<void> }>();
+  const tasks = new Map<string, ChatTask>();
   let stopped = false;
 
-  const store = createGroupCommit((items: StoreItem[]) => storeInbound(ctx.db, items), { maxItems: 500 });
+  // One transaction per batch: a failed batch leaves no half (a contact inserted by it would
+  // look returning, not new, to the retry of its items one by one).
+  const store = createGroupCommit(
+    (items: StoreItem[]) => ctx.db.transaction((tx) => storeInbound(tx, items)),
+    { maxItems: 500 },
+  );
   const effects = createGroupCommit((items: EffectItem[]) => commitEffects(ctx, items), { maxItems: 500 });
   const releases = createGroupCommit(
     async (keys: Array<{ channelId: string; chatKey: string }>) => {
@@ -117,23 +129,23 @@ export function startProcessor(ctx: AppContext, deps: ProcessorDeps, options: Pr
     return selectRows(
       ctx.db,
       sql`
-        with pending as (
-          select channel_id, chat_key, min(id) as first_id
+        with free as (
+          select channel_id, chat_key
           from (
-            select id, channel_id, chat_key from ${inboxUpdates}
-            where processed_at is null order by id limit ${SCAN}
+            -- Leased chats are skipped inside the scan: a chat with thousands of pending
+            -- updates (a flood, or one in backoff) must not hide every other chat behind it.
+            select u.id, u.channel_id, u.chat_key from ${inboxUpdates} u
+            where u.processed_at is null and not exists (
+              select 1 from ${chatLeases} l
+              where l.channel_id = u.channel_id and l.chat_key = u.chat_key and l.expires_at > now()
+            )
+            order by u.id limit ${SCAN}
           ) oldest
           group by channel_id, chat_key
-        ), free as (
-          select channel_id, chat_key from pending p
-          where not exists (
-            select 1 from ${chatLeases} l
-            where l.channel_id = p.channel_id and l.chat_key = p.chat_key and l.expires_at > now()
-          )
-          order by first_id limit ${chats}
+          order by min(id) limit ${chats}
         ), leased as (
           insert into ${chatLeases} (channel_id, chat_key, holder, expires_at)
-          select channel_id, chat_key, ${holder}, now() + ${leaseMs} * interval '1 millisecond' from free
+          select channel_id, chat_key, ${holder}, ${msFromNow(leaseMs)} from free
           on conflict (channel_id, chat_key) do update
             set holder = excluded.holder, expires_at = excluded.expires_at
             where ${chatLeases.expiresAt} <= now()
@@ -152,14 +164,23 @@ export function startProcessor(ctx: AppContext, deps: ProcessorDeps, options: Pr
 
   /** Pushes out the expiry of this loop's leases; a chat whose lease was lost stops after its current update. */
   async function heartbeat() {
-    if (tasks.size === 0) return;
+    // Only the chats in flight here: a lease no task works under (its task failed, or was
+    // told its lease was lost) is left to run out, so the chat never stays locked for good.
+    const live = [...tasks.values()].filter((task) => !task.lost);
+    if (live.length === 0) return;
     const started = Date.now();
-    const held = await ctx.db
-      .update(chatLeases)
-      .set({ expiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'` })
-      .where(eq(chatLeases.holder, holder))
-      .returning({ channelId: chatLeases.channelId, chatKey: chatLeases.chatKey });
-    const keys = new Set(held.map((lease) => `${lease.channelId}:${lease.chatKey}`));
+    const held = await selectRows(
+      ctx.db,
+      sql`
+        update ${chatLeases} set expires_at = ${msFromNow(leaseMs)}
+        where holder = ${holder} and (channel_id, chat_key) in (${sql.join(
+          live.map((task) => sql`(${task.channelId}::uuid, ${task.chatKey})`),
+          sql`, `,
+        )})
+        returning channel_id, chat_key`,
+      z.object({ channel_id: z.string(), chat_key: z.string() }),
+    );
+    const keys = new Set(held.map((lease) => `${lease.channel_id}:${lease.chat_key}`));
     for (const [key, task] of tasks) if (task.claimedAt < started && !keys.has(key)) task.lost = true;
   }
 
@@ -212,7 +233,7 @@ export function startProcessor(ctx: AppContext, deps: ProcessorDeps, options: Pr
     const backoffMs = Math.min(30_000, 500 * 2 ** attempts);
     await ctx.db
       .update(chatLeases)
-      .set({ holder: BACKOFF_HOLDER, expiresAt: sql`now() + ${backoffMs} * interval '1 millisecond'` })
+      .set({ holder: BACKOFF_HOLDER, expiresAt: msFromNow(backoffMs) })
       .where(
         and(
           eq(chatLeases.channelId, row.channel_id),
@@ -295,7 +316,13 @@ export function startProcessor(ctx: AppContext, deps: ProcessorDeps, options: Pr
       const first = chatRows[0];
       // A lease of ours that lapsed during a stall and was just re-taken: the chat is still in flight here.
       if (!first || tasks.has(key)) continue;
-      const task = { claimedAt: Date.now(), lost: false, done: Promise.resolve() };
+      const task: ChatTask = {
+        channelId: first.channel_id,
+        chatKey: first.chat_key,
+        claimedAt: Date.now(),
+        lost: false,
+        done: Promise.resolve(),
+      };
       task.done = runChat(first.channel_id, first.chat_key, chatRows, task)
         .catch((error: unknown) => {
           // Its lease lapses and the chat is taken again: nothing is lost.
@@ -336,22 +363,30 @@ export function startProcessor(ctx: AppContext, deps: ProcessorDeps, options: Pr
     Math.max(100, Math.floor(leaseMs / 5)),
   );
   heartbeats.unref();
-  const unsubscribe = onWake(ctx, 'process', () => waker.wake());
+  const subscription = onWake(ctx, 'process', () => waker.wake()).catch((error: unknown) => {
+    ctx.logger.warn({ err: error }, 'processor not subscribed to wakes; polling');
+    return undefined;
+  });
   const running = loop();
 
   return {
     async stop() {
       stopped = true;
       waker.wake();
-      clearInterval(heartbeats);
-      await (await unsubscribe)();
-      await running.catch(() => undefined);
-      await Promise.all([...tasks.values()].map((task) => task.done));
-      await store.drain();
-      await effects.drain();
-      await releases.drain();
-      // Whatever this loop still holds goes back at once, for the next process to take.
-      await ctx.db.delete(chatLeases).where(eq(chatLeases.holder, holder));
+      try {
+        await running.catch(() => undefined);
+        // Chats in flight finish their current update (a responder may take seconds) and
+        // keep their leases renewed meanwhile.
+        await Promise.all([...tasks.values()].map((task) => task.done));
+        await store.drain();
+        await effects.drain();
+        await releases.drain();
+        // Whatever this loop still holds goes back at once, for the next process to take.
+        await ctx.db.delete(chatLeases).where(eq(chatLeases.holder, holder));
+      } finally {
+        clearInterval(heartbeats);
+        await (await subscription)?.();
+      }
     },
   };
 }
@@ -522,7 +557,7 @@ async function upsertContacts(db: DbOrTx, entries: Array<{ channel: Channel; fro
   }
   const rows = await db
     .insert(contacts)
-    .values([...values.values()])
+    .values(inKeyOrder(values))
     .onConflictDoUpdate({
       target: [contacts.channelId, contacts.externalId],
       set: {
@@ -547,8 +582,8 @@ async function upsertContacts(db: DbOrTx, entries: Array<{ channel: Channel; fro
 
 /**
  * The store step of a batch: contacts, conversations and the customers' messages in three
- * multi-row statements. Each is idempotent, so no transaction is needed: a retry finds what
- * is there (a message stored before is returned as it is).
+ * multi-row statements, each idempotent: a retry finds what is there (a message stored before
+ * is returned as it is). Rows go in key order, so concurrent batches lock them in one order.
  */
 async function storeInbound(db: DbOrTx, items: StoreItem[]): Promise<Stored[]> {
   const found = await upsertContacts(
@@ -573,7 +608,7 @@ async function storeInbound(db: DbOrTx, items: StoreItem[]): Promise<Stored[]> {
   });
   const conversationRows = await db
     .insert(conversations)
-    .values([...conversationValues.values()])
+    .values(inKeyOrder(conversationValues))
     .onConflictDoUpdate({
       target: [conversations.channelId, conversations.chatId],
       set: { updatedAt: new Date() },
@@ -631,6 +666,11 @@ async function storeInbound(db: DbOrTx, items: StoreItem[]): Promise<Stored[]> {
       summary: description.text ? truncateText(description.text, 200) : `[${description.type}]`,
     };
   });
+}
+
+/** A map's values in the order of their keys. */
+function inKeyOrder<T>(byKey: Map<string, T>): T[] {
+  return [...byKey.keys()].sort().map((key) => byKey.get(key) as T);
 }
 
 /** A membership change ("kicked" is how a private chat reports that the user blocked the bot). */

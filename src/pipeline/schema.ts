@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
@@ -114,3 +114,11 @@ export const outbox = pgTable(
     index('outbox_queued_fifo_idx').on(t.id).where(sql`status = 'queued'`),
   ],
 );
+
+/**
+ * The database's clock plus `ms`: leases and due times are set and compared on the database's
+ * clock, never an instance's, so instances with skewed clocks agree on them.
+ */
+export function msFromNow(ms: number): SQL {
+  return sql`now() + ${Math.ceil(ms)} * interval '1 millisecond'`;
+}

@@ -108,6 +108,15 @@ describe('startSender', () => {
     expect(two?.attempts).toBeGreaterThan(1);
   }, 60_000);
 
+  it('sends a group chat past its burst, one message per group slot (20/min), in order', async () => {
+    // A group's slot after its burst of 3 is ~3 s away: the row waits for the slot it reserved
+    // (giving it back would reserve a later one on its return, and so on for ever).
+    const texts = ['g1', 'g2', 'g3', 'g4', 'g5'];
+    await queueTexts(app.ctx, channel, -100_903, texts);
+    await fake.waitFor(() => fake.sentMessages(token, -100_903).length === texts.length, 45_000);
+    expect(fake.sentMessages(token, -100_903).map((message) => message.text)).toEqual(texts);
+  }, 60_000);
+
   it('turns a row left sending past its lease into unknown, never sends it, and moves the chat on', async () => {
     const [contact] = await app.ctx.db
       .insert(contacts)

@@ -5,16 +5,14 @@ import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { DeliveryResult } from '../channels/telegram/client.ts';
 import type { AppContext } from '../context.ts';
-import type { channels } from '../features/channels/schema.ts';
 import { contacts, conversations, messages } from '../features/conversations/schema.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { ChannelCache } from './channel-cache.ts';
+import type { Channel, ChannelCache } from './channel-cache.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { pipelineMetrics } from './metrics.ts';
-import { outbox } from './schema.ts';
+import { msFromNow, outbox } from './schema.ts';
 import { createWaker, onWake } from './wake.ts';
 
-type Channel = typeof channels.$inferSelect;
 type OutboxRow = typeof outbox.$inferSelect;
 
 export interface SenderDeps {
@@ -56,8 +54,6 @@ const LEASE_RENEW_MS = 3000;
 const IDLE_POLL_MS = 1000;
 const SWEEP_EVERY_MS = 3000;
 const ERROR_PAUSE_MS = 1000;
-// A chat's slot further off than this is not waited for in flight: the row comes back then.
-const MAX_PACE_WAIT_MS = 2000;
 const AMBIGUOUS = 'process stopped during delivery; not retried to avoid a duplicate';
 
 /**
@@ -111,19 +107,19 @@ export function startSender(
 
   /**
    * Waits for the row's pacing slots (chat, group, bot) through the pacer port, which with
-   * REDIS_URL is shared by every instance. Returns ms to come back later when the chat's next
-   * slot is far off, so a long queue in one chat does not hold a delivery slot.
+   * REDIS_URL is shared by every instance. A reserved slot is always used: giving the row back
+   * to come at its slot later would reserve a second slot on its return, one interval further
+   * out, and a group chat (one message per 3 s after its burst) would never reach its slot.
+   * The wait holds one delivery slot at most per chat (a chat has one head row in flight).
    */
-  async function pace(row: OutboxRow): Promise<number> {
-    if (row.method === 'answerCallbackQuery') return 0; // not a message: no flood limit applies
+  async function pace(row: OutboxRow): Promise<void> {
+    if (row.method === 'answerCallbackQuery') return; // not a message: no flood limit applies
     const chatKey = `${row.channelId}:${row.chatId}`;
     let wait = await ctx.ports.pacer.reserve(`chat:${chatKey}`, chatRule);
     if (row.chatId.startsWith('-'))
       wait = Math.max(wait, await ctx.ports.pacer.reserve(`group:${chatKey}`, groupRule));
-    if (wait > MAX_PACE_WAIT_MS) return wait;
     await pause(wait, stopping.signal);
     await pause(await ctx.ports.pacer.reserve(`bot:${row.channelId}`, botRule), stopping.signal);
-    return 0;
   }
 
   async function deliver(row: OutboxRow): Promise<void> {
@@ -137,20 +133,15 @@ export function startSender(
       channelId: channel.id,
       chatId: row.chatId,
     });
-    let laterMs: number | undefined;
     try {
-      laterMs = await unlessAborted(pace(row), stopping.signal);
+      await unlessAborted(pace(row), stopping.signal);
     } catch (error) {
       logger.warn({ err: error }, 'pacer unavailable; delivery postponed');
       await postpone(ctx, row.id, ERROR_PAUSE_MS);
       return;
     }
-    if (laterMs === undefined || stopping.signal.aborted) {
+    if (stopping.signal.aborted) {
       letGo.push(row.id);
-      return;
-    }
-    if (laterMs > 0) {
-      await postpone(ctx, row.id, laterMs);
       return;
     }
     // `sending` right before the call: if the process dies during it, the row is left
@@ -237,7 +228,18 @@ export function startSender(
       stopping.abort();
       waker.wake();
       await loop;
-      await Promise.all(inFlight.values());
+      // Deliveries in flight finish (a Bot API call may take a while): their leases are still
+      // renewed meanwhile, or another instance would take them for abandoned ones.
+      const renewing = setInterval(() => {
+        renewLeases(ctx, [...inFlight.keys()]).catch((error: unknown) =>
+          ctx.logger.warn({ err: error }, 'sender leases not renewed'),
+        );
+      }, LEASE_RENEW_MS);
+      try {
+        await Promise.all(inFlight.values());
+      } finally {
+        clearInterval(renewing);
+      }
       const ids = letGo.splice(0);
       if (ids.length > 0) {
         await ctx.db
@@ -297,7 +299,7 @@ async function pickHeads(ctx: AppContext, limit: number): Promise<OutboxRow[]> {
   const rows = await ctx.db
     .with(heads)
     .update(outbox)
-    .set({ leaseUntil: sql`now() + ${LEASE_MS} * interval '1 millisecond'` })
+    .set({ leaseUntil: msFromNow(LEASE_MS) })
     .where(inArray(outbox.id, ctx.db.select({ id: heads.id }).from(heads)))
     .returning();
   return rows.sort((a, b) => a.id - b.id);
@@ -310,7 +312,7 @@ async function claimRows(ctx: AppContext, ids: number[]): Promise<boolean[]> {
     .set({
       status: 'sending',
       attempts: sql`${outbox.attempts} + 1`,
-      leaseUntil: sql`now() + ${LEASE_MS} * interval '1 millisecond'`,
+      leaseUntil: msFromNow(LEASE_MS),
     })
     .where(and(inArray(outbox.id, ids), sql`${outbox.status} = 'queued'`))
     .returning({ id: outbox.id });
@@ -350,7 +352,7 @@ async function markSent(ctx: AppContext, items: SentItem[]): Promise<boolean[]> 
 async function postpone(ctx: AppContext, id: number, ms: number): Promise<void> {
   await ctx.db
     .update(outbox)
-    .set({ notBefore: sql`now() + ${Math.ceil(ms)} * interval '1 millisecond'`, leaseUntil: null })
+    .set({ notBefore: msFromNow(ms), leaseUntil: null })
     .where(and(eq(outbox.id, id), sql`${outbox.status} = 'queued'`));
 }
 
@@ -368,7 +370,7 @@ async function renewLeases(ctx: AppContext, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
   await ctx.db
     .update(outbox)
-    .set({ leaseUntil: sql`now() + ${LEASE_MS} * interval '1 millisecond'` })
+    .set({ leaseUntil: msFromNow(LEASE_MS) })
     .where(
       and(
         inArray(outbox.id, ids),

@@ -42,15 +42,38 @@ export function createWaker(): Waker {
   };
 }
 
+/** Per context and loop: a wake being published, and whether another was asked for meanwhile. */
+const publishing = new WeakMap<AppContext, Map<PipelineLoop, { again: boolean }>>();
+
 /**
  * Tells the `loop` on every instance (this one included) that there is work. Fire and forget:
  * a lost wake costs at most the loop's poll interval (the rows are in the database), never a
- * row, so a Redis outage cannot slow the caller. Callers wake once per batch, not per row.
+ * row, so a Redis outage cannot slow the caller. Wakes asked for while one is being published
+ * collapse into one more after it: at most one publish per loop in flight, however many
+ * batches commit meanwhile (and a Redis outage piles up nothing).
  */
 export function wakeWorkers(ctx: AppContext, loop: PipelineLoop): void {
-  ctx.ports.pubsub.publish(WAKE_CHANNEL, { loop }).catch((error: unknown) => {
-    ctx.logger.debug({ err: error, loop }, 'pipeline wake not published; the loops poll');
-  });
+  let loops = publishing.get(ctx);
+  if (!loops) {
+    loops = new Map();
+    publishing.set(ctx, loops);
+  }
+  const inFlight = loops.get(loop);
+  if (inFlight) {
+    inFlight.again = true;
+    return;
+  }
+  const state = { again: false };
+  loops.set(loop, state);
+  ctx.ports.pubsub
+    .publish(WAKE_CHANNEL, { loop })
+    .catch((error: unknown) => {
+      ctx.logger.debug({ err: error, loop }, 'pipeline wake not published; the loops poll');
+    })
+    .finally(() => {
+      loops.delete(loop);
+      if (state.again) wakeWorkers(ctx, loop);
+    });
 }
 
 /** Calls `wake` whenever any instance asks `loop` to look for work. */

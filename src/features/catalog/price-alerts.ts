@@ -233,8 +233,8 @@ export async function startCatalogWorkers(
  * Fires every active alert (on `productIds`, or all) whose product is available at or below
  * the target: per alert, one transaction marks it fired — a conditional update, so of two
  * concurrent checks only one wins — and writes the customer's notification into the outbox
- * under the idempotency key `alert-<id>`. The send is queued after the commit; if the process
- * dies in between, the outbox sweeper sends it. Returns how many alerts fired.
+ * under the idempotency key `alert-<id>`. The senders are woken after the commit; if the wake
+ * is lost, they find the row when they poll. Returns how many alerts fired.
  */
 export async function checkPriceAlerts(ctx: AppContext, productIds?: string[]): Promise<number> {
   if (productIds && productIds.length === 0) return 0;
